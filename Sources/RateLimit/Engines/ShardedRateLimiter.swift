@@ -1,0 +1,98 @@
+/// Hash-partitioned tables, each with its own lock: decisions on keys in different shards run in
+/// parallel.
+///
+/// A key's hash picks its shard, so a key always lives in exactly one shard and its decisions are
+/// serialised by that shard's lock, exactly like ``MutexRateLimiter``'s. Shards sit 128 bytes
+/// apart so that two shards never share a cache line.
+///
+/// ## Shards and memory
+/// The shard count is a power of two; by default the next power of two at or above four times the
+/// number of CPUs this process may run on (``defaultShardCount``), so that two threads rarely
+/// want the same shard. Each shard keeps at most `maxKeys / shards` buckets, so the engine never
+/// holds more than `maxKeys`; with a skewed key distribution one shard may start dropping buckets
+/// before the engine as a whole is full. Per key, memory is that of ``MutexRateLimiter``.
+public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimiter, @unchecked Sendable {
+    // @unchecked: `tables` is raw memory, and every access to a shard holds that shard's lock.
+
+    public let policy: BucketPolicy
+    public let maxKeys: Int
+    /// The number of shards, a power of two.
+    public let shardCount: Int
+    @usableFromInline let shardMask: Int
+    @usableFromInline let arithmetic: BucketArithmetic
+    @usableFromInline let clock: ClockSource
+    @usableFromInline let tables: LockedShards<BucketTable<Key>>
+
+    /// The shard count used when none is given: the next power of two at or above four times
+    /// ``RateLimiterDefaults/activeProcessorCount``.
+    public static var defaultShardCount: Int {
+        var shards = 1
+        while shards < 4 * RateLimiterDefaults.activeProcessorCount { shards <<= 1 }
+        return shards
+    }
+
+    /// The largest shard count accepted.
+    public static var maximumShardCount: Int { 1 << 16 }
+
+    /// Creates an engine.
+    ///
+    /// - Parameters:
+    ///   - policy: The policy of every bucket.
+    ///   - maxKeys: The most buckets kept at once, in `1...2³⁰`; ``RateLimiterDefaults/maxKeys``
+    ///     by default.
+    ///   - clock: The time source; ``MonotonicClock`` by default.
+    ///   - shards: A power of two in `1...65536` and at most `maxKeys`; by default
+    ///     ``defaultShardCount``, lowered to the largest power of two not above `maxKeys`.
+    /// - Throws: ``RateLimitError/Code/invalidConfiguration`` for a `maxKeys` or `shards` out of range.
+    public init(
+        policy: BucketPolicy,
+        maxKeys: Int = RateLimiterDefaults.maxKeys,
+        clock: some RateLimitClock = MonotonicClock(),
+        shards: Int? = nil
+    ) throws(RateLimitError) {
+        try RateLimiterDefaults.validate(maxKeys: maxKeys)
+        let shardCount: Int
+        if let shards {
+            let largest = min(Self.maximumShardCount, maxKeys)
+            guard shards >= 1, shards <= largest, shards & (shards - 1) == 0 else {
+                throw .invalidConfiguration("shards", shards, allowed: "a power of two in 1...\(largest) (at most maxKeys \(maxKeys))")
+            }
+            shardCount = shards
+        } else {
+            var count = Self.defaultShardCount
+            while count > maxKeys { count >>= 1 }
+            shardCount = count
+        }
+        self.policy = policy
+        self.maxKeys = maxKeys
+        self.shardCount = shardCount
+        self.shardMask = shardCount - 1
+        self.arithmetic = policy.arithmetic
+        self.clock = ClockSource(clock)
+        let epoch = self.clock.now()
+        self.tables = LockedShards(count: shardCount) { _ in BucketTable(maxKeys: maxKeys / shardCount, epoch: epoch) }
+    }
+
+    /// - Complexity: O(1) expected, under one shard's lock.
+    @inlinable
+    public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
+        if cost < 0 { negativeCost(cost) }
+        let hash = key.hashValue
+        let now = self.clock.now()
+        // The low bits pick the shard; the table uses the high bits (see `HashTag`).
+        return self.tables.withLock(hash & self.shardMask) { table in
+            table.decide(key, hash: hash, cost: cost, now: now, arithmetic: self.arithmetic)
+        }
+    }
+
+    /// Takes `cost` tokens from `key`'s bucket, throwing ``RateLimitError/Code/invalidCost`` on a
+    /// negative cost instead of trapping. In `async` code a call to `acquire` resolves to this form.
+    @inlinable
+    public func acquire(_ key: Key, cost: Int) async throws -> RateLimitDecision {
+        try self.checkedAcquire(key, cost: cost)
+    }
+
+    public var statistics: RateLimiterStatistics {
+        self.tables.statistics()
+    }
+}

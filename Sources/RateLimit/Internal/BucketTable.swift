@@ -1,0 +1,236 @@
+/// A bounded hash table from key to bucket state, for use under a lock (``MutexRateLimiter`` has
+/// one, ``ShardedRateLimiter`` one per shard).
+///
+/// Open addressing with linear probing and backward-shift deletion, so there are no tombstones
+/// and probe lengths stay short under churn. A parallel array of 32-bit hash tags lets a probe
+/// skip non-matching slots without comparing keys. The table grows by doubling up to the slot
+/// count that holds `maxKeys` at a 3/4 load, so an idle limiter costs almost nothing.
+///
+/// ## Bounded memory
+/// Inserting into a table that holds `maxKeys` buckets first calls ``makeRoom(nowTicks:)``, which
+/// examines up to ``evictionWindow`` buckets from a clock hand that sweeps the table:
+/// 1. every *full* bucket found is dropped (no decision changes: full and absent are the same);
+/// 2. if none was full, the examined bucket that will be full soonest — the one owing the fewest
+///    tokens — is evicted and counted.
+/// Each insert does O(``evictionWindow``) work at most; no background thread is needed.
+///
+/// ## Epoch
+/// Stored states are ticks since ``epoch``. Once the clock has run `rebaseAfterNanoseconds` past
+/// the epoch (at least a second, 146 years when a tick is a nanosecond) the next decision drops
+/// every full bucket and shifts the rest to a new epoch, so ticks never overflow however long the
+/// process runs.
+@usableFromInline
+package struct BucketTable<Key: Hashable>: ~Copyable {
+    @usableFromInline
+    struct Element {
+        @usableFromInline var key: Key
+        /// Ticks since the epoch at which the bucket is full.
+        @usableFromInline var stored: Int64
+
+        @inlinable
+        init(key: Key, stored: Int64) {
+            self.key = key
+            self.stored = stored
+        }
+    }
+
+    /// How many occupied slots one insert into a full table examines at most.
+    @usableFromInline
+    static var evictionWindow: Int { 16 }
+
+    @usableFromInline var tags: UnsafeMutablePointer<UInt32>
+    @usableFromInline var elements: UnsafeMutablePointer<Element>
+    @usableFromInline var mask: Int
+    @usableFromInline var count: Int
+    @usableFromInline let maxKeys: Int
+    @usableFromInline let slotLimit: Int
+    @usableFromInline var hand: Int
+    @usableFromInline var epoch: Int64
+    @usableFromInline var expired: Int
+    @usableFromInline var evicted: Int
+
+    init(maxKeys: Int, epoch: Int64) {
+        self.maxKeys = maxKeys
+        self.slotLimit = HashTag.slotLimit(forKeys: maxKeys)
+        let slots = min(self.slotLimit, 16)
+        self.tags = .allocate(capacity: slots)
+        self.tags.initialize(repeating: 0, count: slots)
+        self.elements = .allocate(capacity: slots)
+        self.mask = slots - 1
+        self.count = 0
+        self.hand = 0
+        self.epoch = epoch
+        self.expired = 0
+        self.evicted = 0
+    }
+
+    deinit {
+        for slot in 0...self.mask where self.tags[slot] != 0 {
+            (self.elements + slot).deinitialize(count: 1)
+        }
+        self.tags.deallocate()
+        self.elements.deallocate()
+    }
+
+    /// Applies a request to `key`'s bucket at `now` (clock nanoseconds).
+    ///
+    /// - Complexity: O(1) expected; an insert into a full table adds O(``evictionWindow``).
+    @inlinable
+    package mutating func decide(
+        _ key: Key,
+        hash: Int,
+        cost: Int,
+        now: Int64,
+        arithmetic: BucketArithmetic
+    ) -> RateLimitDecision {
+        guard let nowTicks = arithmetic.ticks(at: now, epoch: self.epoch) else {
+            self.rebase(now: now, arithmetic: arithmetic)
+            return self.decide(key, hash: hash, cost: cost, now: now, arithmetic: arithmetic)
+        }
+        let tag = HashTag.tag(hash)
+        var slot = HashTag.home(tag, mask: self.mask)
+        while self.tags[slot] != 0 {
+            if self.tags[slot] == tag && self.elements[slot].key == key {
+                let outcome = arithmetic.decide(debt: arithmetic.debt(stored: self.elements[slot].stored, now: nowTicks), cost: cost)
+                if let newDebt = outcome.newDebt {
+                    self.elements[slot].stored = nowTicks &+ newDebt
+                }
+                return outcome.decision
+            }
+            slot = (slot &+ 1) & self.mask
+        }
+        // Absent means full. Only a request that takes tokens creates a bucket: peeks and
+        // requests above the capacity leave the table as it is.
+        let outcome = arithmetic.decideOnFullBucket(cost: cost)
+        if let newDebt = outcome.newDebt {
+            self.insert(Element(key: key, stored: nowTicks &+ newDebt), tag: tag, nowTicks: nowTicks)
+        }
+        return outcome.decision
+    }
+
+    /// Inserts an element whose key is known to be absent.
+    @usableFromInline
+    mutating func insert(_ element: consuming Element, tag: UInt32, nowTicks: Int64) {
+        if self.count >= self.maxKeys {
+            self.makeRoom(nowTicks: nowTicks)
+        }
+        if (self.count + 1) * 4 > (self.mask + 1) * 3 && self.mask + 1 < self.slotLimit {
+            self.grow()
+        }
+        var slot = HashTag.home(tag, mask: self.mask)
+        while self.tags[slot] != 0 {
+            slot = (slot &+ 1) & self.mask
+        }
+        self.tags[slot] = tag
+        (self.elements + slot).initialize(to: element)
+        self.count += 1
+    }
+
+    /// Frees at least one slot in a table at `maxKeys`: see the type's documentation.
+    mutating func makeRoom(nowTicks: Int64) {
+        var slot = self.hand & self.mask
+        var examined = 0
+        var freed = 0
+        var victim = -1
+        var victimStored = Int64.max
+        var visited = 0
+        while examined < Self.evictionWindow && visited <= self.mask && self.count > 0 {
+            if self.tags[slot] != 0 {
+                examined += 1
+                let stored = self.elements[slot].stored
+                if stored <= nowTicks {
+                    // Backward shift may pull a not-yet-examined element into this slot:
+                    // examine the same slot again.
+                    self.remove(at: slot)
+                    self.expired += 1
+                    freed += 1
+                    continue
+                }
+                if stored < victimStored {
+                    victim = slot
+                    victimStored = stored
+                }
+            }
+            slot = (slot + 1) & self.mask
+            visited += 1
+        }
+        self.hand = slot
+        if freed == 0 && victim >= 0 {
+            // A removal only shifts elements that follow it, and the victim precedes every
+            // removal above, so `victim` still names the element it was chosen for.
+            self.remove(at: victim)
+            self.evicted += 1
+        }
+    }
+
+    /// Removes the element at `slot`, shifting later elements of its probe run back so that no
+    /// lookup ever needs a tombstone.
+    mutating func remove(at slot: Int) {
+        (self.elements + slot).deinitialize(count: 1)
+        self.tags[slot] = 0
+        self.count -= 1
+        var hole = slot
+        var next = (slot + 1) & self.mask
+        while self.tags[next] != 0 {
+            let home = HashTag.home(self.tags[next], mask: self.mask)
+            // `next` may move into `hole` when the hole lies on its probe path, home...next.
+            if (next &- home) & self.mask >= (next &- hole) & self.mask {
+                self.tags[hole] = self.tags[next]
+                (self.elements + hole).moveInitialize(from: self.elements + next, count: 1)
+                self.tags[next] = 0
+                hole = next
+            }
+            next = (next + 1) & self.mask
+        }
+    }
+
+    mutating func grow() {
+        let oldTags = self.tags
+        let oldElements = self.elements
+        let oldSlots = self.mask + 1
+        let slots = oldSlots * 2
+        self.tags = .allocate(capacity: slots)
+        self.tags.initialize(repeating: 0, count: slots)
+        self.elements = .allocate(capacity: slots)
+        self.mask = slots - 1
+        for old in 0..<oldSlots where oldTags[old] != 0 {
+            let tag = oldTags[old]
+            var slot = HashTag.home(tag, mask: self.mask)
+            while self.tags[slot] != 0 {
+                slot = (slot &+ 1) & self.mask
+            }
+            self.tags[slot] = tag
+            (self.elements + slot).moveInitialize(from: oldElements + old, count: 1)
+        }
+        oldTags.deallocate()
+        oldElements.deallocate()
+    }
+
+    /// Moves the epoch to `now`: drops every full bucket, then re-expresses the others relative to
+    /// the new epoch. Rare: at most once per `rebaseAfterNanoseconds` of clock time.
+    @usableFromInline
+    mutating func rebase(now: Int64, arithmetic: BucketArithmetic) {
+        // In 128 bits: after a long idle period, ticks since the old epoch may not fit in 64.
+        let nowTicks = Int128(now) &- Int128(self.epoch)
+        let shift = max(0, nowTicks) &* Int128(arithmetic.ticksPerNanosecond)
+        // Two passes: removals shift elements around, so each survivor is shifted exactly once
+        // only after all removals are done.
+        var slot = 0
+        while slot <= self.mask {
+            if self.tags[slot] != 0 && Int128(self.elements[slot].stored) <= shift {
+                self.remove(at: slot)
+                self.expired += 1
+            } else {
+                slot += 1
+            }
+        }
+        for slot in 0...self.mask where self.tags[slot] != 0 {
+            self.elements[slot].stored = Int64(Int128(self.elements[slot].stored) - shift)
+        }
+        self.epoch = max(now, self.epoch)
+    }
+
+    var statistics: RateLimiterStatistics {
+        RateLimiterStatistics(trackedKeys: self.count, expiredBuckets: self.expired, evictedBuckets: self.evicted)
+    }
+}
