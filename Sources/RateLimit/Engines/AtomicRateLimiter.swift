@@ -1,0 +1,96 @@
+/// Lock-free decisions: each bucket's whole state is one 64-bit atomic word, updated by a
+/// compare-and-swap loop.
+///
+/// A decision on a key already tracked takes no lock and allocates nothing: it reads the clock,
+/// probes a lock-free index, and swaps the bucket's word from the state it read to the state it
+/// computed, retrying from the newer state if another thread got there first. Threads working on
+/// different keys never write the same cache line; threads on one hot key contend only on that
+/// bucket's word. Inserting a new key, evicting, growing the index and rebasing take a writer lock.
+///
+/// ## The bucket word
+/// ```
+///  63                                                             0
+/// ┌─────────────────────────────────────────────────────────────────┐
+/// │ signed ticks since the engine epoch at which the bucket is full │
+/// └─────────────────────────────────────────────────────────────────┘
+///   smooth:   TAT·M       GCRA's theoretical arrival time, M = refill / gcd(refill, interval ns)
+///   stepped:  F·r − e     F: the nanosecond the bucket is full, e ∈ 0..<r: tokens of the last
+///                         step that overflow the capacity (r = refill = M)
+///   Int64.min             retired: the entry left the index; racing swaps fail and retry locked
+/// ```
+/// A tick is `1/M` ns, so fractional rates are exact: 7 tokens per millisecond is one token every
+/// 1,000,000/7 ns, carried exactly. The integers packed into the stepped word (`F` and `e`) are
+/// recovered as `F = ⌈w/r⌉`, `e = F·r − w`.
+///
+/// ## Range, and why time cannot wrap
+/// ``BucketPolicy`` enforces the limits when the policy is created: `M ≤ 2³²` and a refill window
+/// (time to refill from empty) of at most 2⁶¹ ticks. Ticks are counted from an epoch, not from boot,
+/// and the lock-free path is valid only while the clock is less than `2⁶²/M` ns past the epoch — at
+/// least one second, 146 years when `M = 1`. The first decision after that shuts the lock-free path,
+/// waits until no reader is inside it, drops every full bucket, subtracts the elapsed ticks from the
+/// others, moves the epoch and reopens. So every stored word stays in `0...2⁶² + 2⁶¹`, ticks since
+/// the epoch stay below 2⁶², and `ticks + debt` never overflows, whether the process runs for a
+/// minute or for decades; a bucket idle for years is simply full. A clock reading older than the
+/// epoch counts as the epoch, and a reading older than a bucket's stored time only increases its
+/// debt, so neither can create tokens.
+///
+/// ## Memory
+/// Per tracked key: one entry (`8 + MemoryLayout<Key>.stride` bytes: 16 for an `Int` key, 24 for a
+/// `String`) and 8-byte index slots at a load of 3/8 to 3/4 (11–21 bytes). Entries live in an
+/// address range reserved for `maxKeys + maxKeys/8` entries at initialisation and committed by the
+/// kernel only as they are used. Evicted entries are reused after a grace period: once no reader
+/// can still hold them (``BoundedRateLimiter``).
+public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimiter, @unchecked Sendable {
+    // @unchecked: `store` is raw memory guarded by atomics, grace periods and a writer lock (see
+    // ConcurrentBucketStore).
+
+    public let policy: BucketPolicy
+    public let maxKeys: Int
+    @usableFromInline let clock: ClockSource
+    @usableFromInline let store: ConcurrentBucketStore<Key>
+
+    /// Creates an engine.
+    ///
+    /// - Parameters:
+    ///   - policy: The policy of every bucket. Every valid ``BucketPolicy`` fits the 64-bit word.
+    ///   - maxKeys: The most buckets kept at once, in `1...2³⁰`; ``RateLimiterDefaults/maxKeys``
+    ///     by default.
+    ///   - clock: The time source; ``MonotonicClock`` by default.
+    /// - Throws: ``RateLimitError/Code/invalidConfiguration`` for a `maxKeys` out of range, or if
+    ///   the address space for `maxKeys` entries cannot be reserved.
+    public init(
+        policy: BucketPolicy,
+        maxKeys: Int = RateLimiterDefaults.maxKeys,
+        clock: some RateLimitClock = MonotonicClock()
+    ) throws(RateLimitError) {
+        try RateLimiterDefaults.validate(maxKeys: maxKeys)
+        self.policy = policy
+        self.maxKeys = maxKeys
+        self.clock = ClockSource(clock)
+        self.store = try ConcurrentBucketStore(arithmetic: policy.arithmetic, maxKeys: maxKeys, epoch: self.clock.now())
+    }
+
+    /// - Complexity: O(1) expected. On a tracked key: no lock, no allocation, one successful
+    ///   compare-and-swap (plus one retry per concurrent update that won the race).
+    @inlinable
+    public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
+        if cost < 0 { negativeCost(cost) }
+        let hash = key.hashValue
+        let now = self.clock.now()
+        if let decision = self.store.decideLockFree(key, hash: hash, cost: cost, now: now) {
+            return decision
+        }
+        return self.store.decideLocked(key, hash: hash, cost: cost, now: now)
+    }
+
+    /// Takes `cost` tokens from `key`'s bucket, throwing ``RateLimitError/Code/invalidCost`` on a
+    /// negative cost instead of trapping. In `async` code a call to `acquire` resolves to this form.
+    @inlinable
+    public func acquire(_ key: Key, cost: Int) async throws -> RateLimitDecision {
+        try self.checkedAcquire(key, cost: cost)
+    }
+
+    public var statistics: RateLimiterStatistics {
+        self.store.statistics
+    }
+}
