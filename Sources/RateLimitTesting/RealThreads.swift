@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs work on real operating-system threads — not Swift tasks, which share a small pool — so
+/// that a stress test gets as many truly concurrent, preemptible threads as it asks for.
+public enum RealThreads {
+    /// Starts `count` threads, releases them together from a barrier, runs `body(index)` on each and
+    /// returns when all have finished. What each thread wrote happens before the return.
+    ///
+    /// - Parameters:
+    ///   - count: Threads to start, at least 1.
+    ///   - body: The work of thread `index`, in `0..<count`.
+    public static func run(_ count: Int, _ body: @escaping @Sendable (_ index: Int) -> Void) {
+        precondition(count >= 1, "thread count must be at least 1, got \(count)")
+        let barrier = UnsafeMutablePointer<pthread_barrier_t>.allocate(capacity: 1)
+        precondition(pthread_barrier_init(barrier, nil, UInt32(count)) == 0)
+        defer {
+            pthread_barrier_destroy(barrier)
+            barrier.deallocate()
+        }
+        var threads: [pthread_t] = []
+        threads.reserveCapacity(count)
+        for index in 0..<count {
+            let context = Unmanaged.passRetained(ThreadContext(index: index, barrier: barrier, body: body))
+            var thread = pthread_t()
+            let created = pthread_create(&thread, nil, { raw in
+                let context = Unmanaged<ThreadContext>.fromOpaque(raw!).takeRetainedValue()
+                // A thread that reaches the barrier waits until all have: they start together.
+                pthread_barrier_wait(context.barrier)
+                context.body(context.index)
+                return nil
+            }, context.toOpaque())
+            precondition(created == 0, "pthread_create failed: \(created)")
+            threads.append(thread)
+        }
+        for thread in threads {
+            pthread_join(thread, nil)
+        }
+    }
+
+    private final class ThreadContext: @unchecked Sendable {
+        // @unchecked: the barrier pointer is only used through pthread_barrier_wait.
+        let index: Int
+        let barrier: UnsafeMutablePointer<pthread_barrier_t>
+        let body: @Sendable (Int) -> Void
+
+        init(index: Int, barrier: UnsafeMutablePointer<pthread_barrier_t>, body: @escaping @Sendable (Int) -> Void) {
+            self.index = index
+            self.barrier = barrier
+            self.body = body
+        }
+    }
+}
+
+/// One result slot per thread: each thread writes only its own slot, and ``RealThreads/run(_:_:)``
+/// joins the threads before anyone reads, so no slot is ever read while written.
+public final class PerThreadResults<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: see above — disjoint writes, reads after join.
+    private let slots: UnsafeMutableBufferPointer<Value>
+
+    /// Creates `count` slots, each holding `initial`.
+    public init(count: Int, initial: Value) {
+        self.slots = .allocate(capacity: count)
+        self.slots.initialize(repeating: initial)
+    }
+
+    deinit {
+        self.slots.deinitialize()
+        self.slots.deallocate()
+    }
+
+    /// Updates thread `index`'s slot; call only from that thread.
+    public func update(_ index: Int, _ body: (inout Value) -> Void) {
+        body(&self.slots[index])
+    }
+
+    /// Every slot, after the threads have been joined.
+    public var all: [Value] {
+        Array(self.slots)
+    }
+}

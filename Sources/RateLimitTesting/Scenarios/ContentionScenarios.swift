@@ -1,0 +1,187 @@
+import RateLimit
+
+// Real threads racing on a frozen clock. With the clock frozen, the exact number of tokens a
+// bucket can give is known, so any over- or under-admission under contention is a failure.
+
+/// What one thread saw.
+struct ThreadTally: Sendable {
+    var admitted = 0
+    var perKey: [Int] = []
+    var violations = 0
+    var firstViolation: String?
+
+    mutating func check(_ decision: RateLimitDecision, cost: Int, capacity: Int) {
+        let inRange = decision.remaining >= 0 && decision.remaining <= capacity && decision.limit == capacity
+        let agrees: Bool
+        if decision.isAllowed {
+            agrees = decision.remaining <= capacity - cost && decision.retryAfterNanoseconds == 0
+        } else {
+            agrees = decision.remaining < cost
+        }
+        if !(inRange && agrees) {
+            self.violations += 1
+            if self.firstViolation == nil {
+                self.firstViolation = "cost \(cost) got \(decision)"
+            }
+        }
+    }
+}
+
+extension RateLimiterConformance {
+    func contentionHotKey(threads: Int, _ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+        for mode in [RefillMode.smooth, .stepped] {
+            let policy = try context.policy(2000, 500, every: .seconds(1), mode)
+            let clock = ManualClock()
+            let limiter = try context.limiter(policy, clock: clock)
+            let key = context.key(0)
+            // (clock advance before the round, tokens the round must admit exactly)
+            let rounds: [(Int64, Int)] = [
+                (0, 2000),
+                (3 * nanosecondsPerSecond, 1500),
+                (nanosecondsPerSecond / 2, mode == .smooth ? 250 : 0),
+                (nanosecondsPerSecond / 2, mode == .smooth ? 250 : 500),
+            ]
+            for (round, (advance, expected)) in rounds.enumerated() {
+                try context.advance(clock, advance)
+                let attempts = 2 * max(expected, 100) / threads + 16
+                let results = PerThreadResults(count: threads, initial: ThreadTally())
+                RealThreads.run(threads) { thread in
+                    results.update(thread) { tally in
+                        for _ in 0..<attempts {
+                            let decision = limiter.acquire(key)
+                            tally.check(decision, cost: 1, capacity: policy.capacity)
+                            if decision.isAllowed { tally.admitted += 1 }
+                        }
+                    }
+                }
+                try self.expectConsistent(results.all, "\(mode) round \(round)", context)
+                let admitted = results.all.reduce(0) { $0 + $1.admitted }
+                try context.expect(
+                    admitted == expected,
+                    "\(mode) round \(round): \(threads) threads × \(attempts) requests admitted \(admitted) on a frozen clock; exactly \(expected) expected"
+                )
+            }
+        }
+    }
+
+    func contentionManyKeys(threads: Int, _ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+        let keyCount = 24
+        for mode in [RefillMode.smooth, .stepped] {
+            let policy = try context.policy(100, 10, every: .seconds(1), mode)
+            let clock = ManualClock()
+            let limiter = try context.limiter(policy, clock: clock)
+            let keys = (0..<keyCount).map(context.key)
+            let rounds: [(Int64, Int)] = [(0, 100), (2 * nanosecondsPerSecond, 20)]
+            for (round, (advance, expected)) in rounds.enumerated() {
+                try context.advance(clock, advance)
+                let attempts = 2 * expected * keyCount / threads + keyCount
+                let results = PerThreadResults(count: threads, initial: ThreadTally(perKey: Array(repeating: 0, count: keyCount)))
+                RealThreads.run(threads) { thread in
+                    results.update(thread) { tally in
+                        for attempt in 0..<attempts {
+                            // Threads walk the keys from different offsets, so every key is contended.
+                            let key = (attempt &+ thread &* 7) % keyCount
+                            let decision = limiter.acquire(keys[key])
+                            tally.check(decision, cost: 1, capacity: policy.capacity)
+                            if decision.isAllowed { tally.perKey[key] += 1 }
+                        }
+                    }
+                }
+                try self.expectConsistent(results.all, "\(mode) round \(round)", context)
+                for key in 0..<keyCount {
+                    let admitted = results.all.reduce(0) { $0 + $1.perKey[key] }
+                    try context.expect(admitted == expected, "\(mode) round \(round): key \(key) admitted \(admitted); exactly \(expected) expected")
+                }
+            }
+        }
+    }
+
+    func contentionRandomCosts(threads: Int, _ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+        for mode in [RefillMode.smooth, .stepped] {
+            let policy = try context.policy(3000, 300, every: .seconds(1), mode)
+            let clock = ManualClock()
+            let limiter = try context.limiter(policy, clock: clock)
+            let key = context.key(0)
+            let rounds: [(Int64, Int)] = [(0, 3000), (nanosecondsPerSecond, 300)]
+            for (round, (advance, expected)) in rounds.enumerated() {
+                try context.advance(clock, advance)
+                let results = PerThreadResults(count: threads, initial: ThreadTally())
+                RealThreads.run(threads) { thread in
+                    var random = SplitMix64(seed: UInt64(thread * 1000 + round))
+                    results.update(thread) { tally in
+                        // Random costs until a cost-1 request is denied: on a frozen clock the
+                        // bucket is then empty for good, so admitted costs must sum to exactly
+                        // what the bucket held.
+                        while true {
+                            let cost = Int(random.next() % 7) + 1
+                            let decision = limiter.acquire(key, cost: cost)
+                            tally.check(decision, cost: cost, capacity: policy.capacity)
+                            if decision.isAllowed {
+                                tally.admitted += cost
+                            } else if cost == 1 {
+                                break
+                            }
+                        }
+                    }
+                }
+                try self.expectConsistent(results.all, "\(mode) round \(round)", context)
+                let admitted = results.all.reduce(0) { $0 + $1.admitted }
+                try context.expect(admitted == expected, "\(mode) round \(round): admitted costs sum to \(admitted); exactly \(expected) expected")
+                try context.expect(limiter.acquire(key, cost: 0).remaining == 0, "\(mode) round \(round): the bucket is not empty after a denied cost-1 request")
+            }
+        }
+    }
+
+    func expectConsistent(_ tallies: [ThreadTally], _ label: String, _ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+        let violations = tallies.reduce(0) { $0 + $1.violations }
+        let first = tallies.compactMap(\.firstViolation).first ?? ""
+        try context.expect(
+            violations == 0,
+            "\(label): \(violations) inconsistent decisions (remaining outside 0...capacity, or contradicting the verdict), first: \(first)"
+        )
+    }
+
+    func realClockSaturation(threads: Int, _ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+        for mode in [RefillMode.smooth, .stepped] {
+            // 10,000 tokens per second: saturated by any thread count, with slack for scheduling.
+            // The capacity exceeds one step, so a stepped bucket drained at each step never fills.
+            let policy = try context.policy(2000, 1000, every: .milliseconds(100), mode)
+            let interval: Int64 = 100_000_000
+            let clock = MonotonicClock()
+            let limiter = try context.limiter(policy, clock: clock)
+            let key = context.key(0)
+            let (seconds, attoseconds) = self.realClockDuration.components
+            let duration = seconds * nanosecondsPerSecond + attoseconds / 1_000_000_000
+            let results = PerThreadResults(count: threads, initial: ThreadTally())
+            let start = clock.monotonicNanoseconds()
+            let deadline = start + duration
+            RealThreads.run(threads) { thread in
+                results.update(thread) { tally in
+                    while clock.monotonicNanoseconds() < deadline {
+                        let decision = limiter.acquire(key)
+                        tally.check(decision, cost: 1, capacity: policy.capacity)
+                        if decision.isAllowed { tally.admitted += 1 }
+                    }
+                }
+            }
+            let end = clock.monotonicNanoseconds()
+            try self.expectConsistent(results.all, "\(mode)", context)
+            let admitted = results.all.reduce(0) { $0 + $1.admitted }
+            // Every decision happened between `start` and `end`: the bucket can have earned at most
+            // the capacity plus `end − start` of refill. Under saturation it loses at most one
+            // refill's worth: tokens earned while still full at the start or after the last request
+            // (smooth), or the partial step at the end, since steps count from the first request
+            // (stepped).
+            let elapsed: Int64 = end - start
+            let upper: Int = policy.capacity + Int(elapsed * Int64(policy.refill) / interval)
+            let lower: Int
+            if mode == .smooth {
+                lower = upper - policy.refill
+            } else {
+                lower = policy.capacity + (Int(elapsed / interval) - 1) * policy.refill
+            }
+            try context.expect(admitted <= upper, "\(mode): admitted \(admitted) in \(elapsed) ns; at most \(upper) possible")
+            try context.expect(admitted >= lower, "\(mode): admitted \(admitted) in \(elapsed) ns under saturation; at least \(lower) expected")
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import RateLimit
+
+// Scenarios that replay seeded random sequences and compare every decision, field by field, with
+// ``ReferenceBucket``.
+
+extension RateLimiterConformance {
+    func modelRandomSequences(_ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+        let policies: [BucketPolicy] = [
+            try context.policy(10, 2, every: .seconds(1), .smooth),
+            try context.policy(10, 2, every: .seconds(1), .stepped),
+            try context.policy(20, 7, every: .milliseconds(1), .smooth),
+            try context.policy(20, 7, every: .milliseconds(1), .stepped),
+            try context.policy(50, 1000, every: .seconds(3), .smooth),
+            try context.policy(1500, 1000, every: .seconds(3), .stepped),
+            try context.policy(5, 3, every: .nanoseconds(7), .smooth),
+            try context.policy(12, 5, every: .seconds(2), .stepped),
+            try context.policy(3, 1, every: .seconds(3600), .smooth),
+            try context.policy(1, 1, every: .nanoseconds(1), .stepped),
+        ]
+        for (number, policy) in policies.enumerated() {
+            try self.replay(policy: policy, seed: 0x5EED_0000 + UInt64(number), steps: 3000, keys: 12, context)
+        }
+    }
+
+    /// Policies whose tick is so fine that the engine must move its epoch about once a second of
+    /// clock time, while buckets still owe tokens.
+    func epochRebase(_ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+        let policies: [BucketPolicy] = [
+            // M = 2³² ticks per ns: a rebase every 2³⁰ ns ≈ 1.07 s; the window is ≈ 0.47 s.
+            try context.policy(2_000_000_000, 1 << 32, every: .nanoseconds(1_000_000_001), .smooth),
+            // Stepped, r = 2³²: a rebase every ≈ 1.07 s; the window is 3 steps of 100 ms.
+            try context.policy(3 << 32, 1 << 32, every: .milliseconds(100), .stepped),
+        ]
+        for (number, policy) in policies.enumerated() {
+            try self.replay(policy: policy, seed: 0xE90C_0000 + UInt64(number), steps: 2000, keys: 4, maximumStep: 40_000_000, context)
+        }
+    }
+
+    /// Replays one random sequence of (key, cost, clock advance) on a fresh engine and on one
+    /// reference bucket per key, comparing every decision.
+    func replay(
+        policy: BucketPolicy,
+        seed: UInt64,
+        steps: Int,
+        keys: Int,
+        maximumStep: Int64? = nil,
+        _ context: ScenarioContext<Key>
+    ) throws(ConformanceFailure) {
+        let clock = ManualClock()
+        let limiter = try context.limiter(policy, maxKeys: 64 * keys, clock: clock)  // far from the bound, even per shard
+        var models = Array(repeating: ReferenceBucket(policy: policy), count: keys)
+        var random = SplitMix64(seed: seed)
+        let (seconds, attoseconds) = policy.interval.components
+        let interval = seconds * nanosecondsPerSecond + attoseconds / 1_000_000_000
+        let perToken = max(1, interval / Int64(policy.refill))
+        // The time to refill from empty, capped so that sums stay far from overflow.
+        let window = Int64(min(Int128(policy.capacity) * Int128(interval) / Int128(policy.refill) + 1, Int128(1) << 50))
+        var now: Int64 = 0
+        for step in 0..<steps {
+            let advance: Int64
+            switch random.next() % 20 {
+            case 0..<10: advance = 0
+            case 10..<16: advance = Int64.random(in: 0...perToken, using: &random)
+            case 16..<19: advance = Int64.random(in: 0...(2 * window), using: &random)
+            default: advance = Int64.random(in: 0...(10 * window), using: &random)
+            }
+            let delta = min(advance, maximumStep ?? .max)
+            try context.advance(clock, delta)
+            now += delta
+            let cost: Int
+            switch random.next() % 20 {
+            case 0..<8: cost = 1
+            case 8..<11: cost = 0
+            case 11..<14: cost = min(2, policy.capacity)
+            case 14..<19: cost = Int.random(in: 1...policy.capacity, using: &random)
+            default: cost = policy.capacity + 1
+            }
+            let key = Int(random.next() % UInt64(keys))
+            let decision = limiter.acquire(context.key(key), cost: cost)
+            let expected = models[key].acquire(cost: cost, at: now)
+            try context.expect(
+                decision == expected,
+                "\(policy), seed \(seed), step \(step) (t = \(now) ns, key \(key), cost \(cost)): expected \(expected); got \(decision)"
+            )
+        }
+    }
+}
