@@ -4,8 +4,12 @@
 /// A decision on a key already tracked takes no lock and allocates nothing: it reads the clock,
 /// probes a lock-free index, and swaps the bucket's word from the state it read to the state it
 /// computed, retrying from the newer state if another thread got there first. Threads working on
-/// different keys never write the same cache line; threads on one hot key contend only on that
+/// different keys share no lock and no counter (a bucket word is 8 bytes of a 16–24-byte entry, so
+/// neighbouring entries may share a cache line); threads on one hot key contend only on that
 /// bucket's word. Inserting a new key, evicting, growing the index and rebasing take a writer lock.
+///
+/// `Key`'s `==` and `hash(into:)` run inside the lock-free read section: they must not block or
+/// call back into the limiter (a writer waiting for readers to leave would wait on them).
 ///
 /// ## The bucket word
 /// ```
@@ -28,7 +32,8 @@
 /// and the lock-free path is valid only while the clock is less than `2⁶²/M` ns past the epoch — at
 /// least one second, 146 years when `M = 1`. The first decision after that shuts the lock-free path,
 /// waits until no reader is inside it, drops every full bucket, subtracts the elapsed ticks from the
-/// others, moves the epoch and reopens. So every stored word stays in `0...2⁶² + 2⁶¹`, ticks since
+/// others, moves the epoch and reopens (for the finest policies, `M` near 2³², that is about once a
+/// second: a pause of one scan of the index). So every stored word stays in `0...2⁶² + 2⁶¹`, ticks since
 /// the epoch stay below 2⁶², and `ticks + debt` never overflows, whether the process runs for a
 /// minute or for decades; a bucket idle for years is simply full. A clock reading older than the
 /// epoch counts as the epoch, and a reading older than a bucket's stored time only increases its

@@ -156,8 +156,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         }
         self.hand = slot
         if freed == 0 && victim >= 0 {
-            // A removal only shifts elements that follow it, and the victim precedes every
-            // removal above, so `victim` still names the element it was chosen for.
+            // No removal happened in this pass, so `victim` still names the slot it was ranked in.
             self.remove(at: victim)
             self.evicted += 1
         }

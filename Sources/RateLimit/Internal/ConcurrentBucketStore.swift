@@ -78,6 +78,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     let slotLimit: Int
     let entryCapacity: Int
     let mappedBytes: Int
+    let listBytes: Int
     let writer: LockedShards<WriterState>
 
     init(arithmetic: BucketArithmetic, maxKeys: Int, epoch: Int64) throws(RateLimitError) {
@@ -103,9 +104,23 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         self.index = Atomic(SlotIndex.allocate(slots: min(self.slotLimit, 16)).base)
         self.epoch = Atomic(epoch)
         self.fastPathEnd = Atomic(Self.fastPathEnd(epoch: epoch, arithmetic: arithmetic))
-        let capacity = self.entryCapacity
+        // The free and retired lists hold up to every entry: reserve them the same way, so that a
+        // huge maxKeys costs address space, not memory, and a failure throws instead of trapping.
+        let listBytes = (self.entryCapacity * MemoryLayout<UInt32>.stride + pageSize - 1) / pageSize * pageSize
+        self.listBytes = listBytes
+        let lists = mmap(nil, 2 * listBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let lists, lists != MAP_FAILED else {
+            munmap(mapping, self.mappedBytes)
+            throw .invalidConfiguration(
+                "maxKeys",
+                maxKeys,
+                allowed: "small enough to reserve \(2 * listBytes) bytes of address space (mmap failed, errno \(errno))"
+            )
+        }
+        let freeList = lists.bindMemory(to: UInt32.self, capacity: self.entryCapacity)
+        let retired = (lists + listBytes).bindMemory(to: UInt32.self, capacity: self.entryCapacity)
         self.writer = LockedShards(count: 1) { _ in
-            WriterState(freeList: .allocate(capacity: capacity), retired: .allocate(capacity: capacity))
+            WriterState(freeList: freeList, retired: retired)
         }
     }
 
@@ -126,8 +141,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
             for old in writer.retiredIndexes {
                 SlotIndex(old).deallocate()
             }
-            writer.freeList.deallocate()
-            writer.retired.deallocate()
+            munmap(UnsafeMutableRawPointer(writer.freeList), 2 * self.listBytes)
         }
         munmap(UnsafeMutableRawPointer(self.entries), self.mappedBytes)
     }
@@ -272,47 +286,73 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     /// Frees at least one slot in a store at `maxKeys`, with the policy of ``BucketTable``: drop
     /// the full buckets among the next ``BucketTable/evictionWindow`` examined, or if none is full,
     /// evict the one that owes the fewest tokens.
+    ///
+    /// Lock-free readers keep taking tokens while the writer looks, so every retirement is a
+    /// compare-and-swap from the state the decision was based on: a bucket that changed in between
+    /// is ranked again rather than evicted on stale information (twice; the third time the
+    /// examined bucket that owes the fewest is evicted whatever it owes by then).
     func makeRoom(nowTicks: Int64, writer: inout WriterState) {
         let index = SlotIndex(self.index.load(ordering: .relaxed))
         let mask = index.mask
-        var slot = writer.hand & mask
-        var examined = 0
-        var freed = 0
-        var visited = 0
-        var victim = -1
-        var victimState = Int64.max
-        while examined < BucketTable<Key>.evictionWindow && visited <= mask && writer.count > 0 {
-            let word = index.slots[slot].load(ordering: .relaxed)
-            if word != 0 {
-                examined += 1
-                let entry = SlotIndex.entry(of: word)
-                let state = self.entries[entry].state.load(ordering: .relaxed)
-                // Retire a full bucket only if it is still the same full bucket: if a reader took
-                // tokens meanwhile the exchange fails, and the bucket stays.
-                if state <= nowTicks,
-                    self.entries[entry].state.compareExchange(expected: state, desired: Self.retiredState, ordering: .relaxed).exchanged
-                {
-                    self.unlink(slot: slot, entry: entry, index: index, writer: &writer)
-                    writer.expired += 1
-                    freed += 1
-                    continue  // backward shift may have moved an unexamined entry into `slot`
+        for attempt in 0..<3 {
+            var slot = writer.hand & mask
+            var examined = 0
+            var freed = 0
+            var visited = 0
+            var victim = -1
+            var victimState = Int64.max
+            while examined < BucketTable<Key>.evictionWindow && visited <= mask && writer.count > 0 {
+                let word = index.slots[slot].load(ordering: .relaxed)
+                if word != 0 {
+                    examined += 1
+                    let entry = SlotIndex.entry(of: word)
+                    var state = self.entries[entry].state.load(ordering: .relaxed)
+                    if state <= nowTicks {
+                        // Full: retire it unless a reader takes tokens first.
+                        let (retired, current) = self.entries[entry].state.compareExchange(
+                            expected: state,
+                            desired: Self.retiredState,
+                            ordering: .relaxed
+                        )
+                        if retired {
+                            self.unlink(slot: slot, entry: entry, index: index, writer: &writer)
+                            writer.expired += 1
+                            freed += 1
+                            continue  // backward shift may have moved an unexamined entry into `slot`
+                        }
+                        state = current  // rank it by what the reader left
+                    }
+                    if state < victimState {
+                        victim = slot
+                        victimState = state
+                    }
                 }
-                if state < victimState {
-                    victim = slot
-                    victimState = state
-                }
+                slot = (slot + 1) & mask
+                visited += 1
             }
-            slot = (slot + 1) & mask
-            visited += 1
-        }
-        writer.hand = slot
-        if freed == 0 && victim >= 0 {
-            // Removals only shift entries that follow them, and the victim precedes every removal
-            // above, so its slot still holds it.
+            guard freed == 0, victim >= 0 else {
+                writer.hand = slot
+                return
+            }
+            // No removal happened in this pass, so `victim` still names the slot it was ranked in.
             let entry = SlotIndex.entry(of: index.slots[victim].load(ordering: .relaxed))
-            self.entries[entry].state.store(Self.retiredState, ordering: .relaxed)
-            self.unlink(slot: victim, entry: entry, index: index, writer: &writer)
-            writer.evicted += 1
+            let evicted: Bool
+            if attempt == 2 {
+                self.entries[entry].state.store(Self.retiredState, ordering: .relaxed)
+                evicted = true
+            } else {
+                evicted = self.entries[entry].state.compareExchange(
+                    expected: victimState,
+                    desired: Self.retiredState,
+                    ordering: .relaxed
+                ).exchanged
+            }
+            if evicted {
+                self.unlink(slot: victim, entry: entry, index: index, writer: &writer)
+                writer.evicted += 1
+                writer.hand = slot
+                return
+            }
         }
     }
 
