@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import RateLimitBenchmarkKit
+
+/// `ratelimit-bench`: measures the engines and says which one to run.
+@main
+struct RateLimitBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ratelimit-bench",
+        abstract: "Measures the rate-limit engines on this machine and recommends one.",
+        discussion: "Without a subcommand, runs the default sweep (`run`): about two minutes on two cores.",
+        subcommands: [RunCommand.self, StressCommand.self, RecommendCommand.self, MemoryCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+
+    /// Parses and runs, printing any error as one line and exiting with the command's code
+    /// (64 for usage errors) instead of the full usage text.
+    static func main() {
+        do {
+            var command = try Self.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = Self.exitCode(for: error)
+            if code == .success {
+                // --help and --version.
+                Self.exit(withError: error)
+            }
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("ratelimit-bench: \(message)\n".utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
+}
+
+/// Progress lines go to standard error, so that standard output stays machine-readable.
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Turns a kit parsing error into one that ArgumentParser reports with the flag's name.
+func parsing<Value>(_ parse: @escaping @Sendable (String) throws(ArgumentError) -> Value) -> @Sendable (String) throws -> Value {
+    { text in
+        do throws(ArgumentError) {
+            return try parse(text)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+/// One cell's result, in the stable JSON schema other tools read (see the README's
+/// "Benchmark output" section). Optional fields are `null` where they do not apply.
+public struct CellResult: Codable, Hashable, Sendable {
+    public var engine: BenchmarkEngine
+    public var workload: Workload
+    public var threads: Int
+    /// Distinct keys (the bound on tracked keys for `churn`).
+    public var keys: Int
+    public var clock: ClockChoice
+    /// Median over repetitions.
+    public var opsPerSecond: Double
+    public var opsPerSecondMin: Double
+    public var opsPerSecondMax: Double
+    /// Latency of sampled decisions over all repetitions, including one clock read (~25 ns).
+    public var p50Nanoseconds: UInt64
+    public var p99Nanoseconds: UInt64
+    public var p999Nanoseconds: UInt64
+    public var maxNanoseconds: UInt64
+    /// Decisions allowed and denied, summed over repetitions.
+    public var allowed: Int
+    public var denied: Int
+    /// Compare-and-swap retries per decision (`atomic` only).
+    public var casRetriesPerOp: Double?
+    /// Buckets evicted while still owing tokens, summed over repetitions.
+    public var evictions: Int?
+    /// Resident memory per tracked key, measured in a fresh process with `keys` integer keys.
+    public var bytesPerKey: Double?
+    // Beyond the core schema:
+    /// Wall time per decision on each thread: threads ÷ ops/s.
+    public var nanosecondsPerOpPerThread: Double
+    /// This row's median ops/s over the `floor` row's, in the same run.
+    public var ratioToFloor: Double?
+    /// Process resident memory at the end of the last repetition.
+    public var residentBytes: Int
+    /// `churn`: the spread of resident memory over the second half of the run, as a fraction of
+    /// its maximum (flat memory is near 0).
+    public var residentDriftSecondHalf: Double?
+    public var repetitions: Int
+    public var durationSeconds: Double
+    /// The allocator the process ran with (`system` or `jemalloc`).
+    public var allocator: String
+
+    /// Encodes every field, writing `null` for those that do not apply (the synthesised encoder
+    /// would leave them out, and readers of the schema expect every key).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.engine, forKey: .engine)
+        try container.encode(self.workload, forKey: .workload)
+        try container.encode(self.threads, forKey: .threads)
+        try container.encode(self.keys, forKey: .keys)
+        try container.encode(self.clock, forKey: .clock)
+        try container.encode(self.opsPerSecond, forKey: .opsPerSecond)
+        try container.encode(self.opsPerSecondMin, forKey: .opsPerSecondMin)
+        try container.encode(self.opsPerSecondMax, forKey: .opsPerSecondMax)
+        try container.encode(self.p50Nanoseconds, forKey: .p50Nanoseconds)
+        try container.encode(self.p99Nanoseconds, forKey: .p99Nanoseconds)
+        try container.encode(self.p999Nanoseconds, forKey: .p999Nanoseconds)
+        try container.encode(self.maxNanoseconds, forKey: .maxNanoseconds)
+        try container.encode(self.allowed, forKey: .allowed)
+        try container.encode(self.denied, forKey: .denied)
+        try container.encode(self.casRetriesPerOp, forKey: .casRetriesPerOp)
+        try container.encode(self.evictions, forKey: .evictions)
+        try container.encode(self.bytesPerKey, forKey: .bytesPerKey)
+        try container.encode(self.nanosecondsPerOpPerThread, forKey: .nanosecondsPerOpPerThread)
+        try container.encode(self.ratioToFloor, forKey: .ratioToFloor)
+        try container.encode(self.residentBytes, forKey: .residentBytes)
+        try container.encode(self.residentDriftSecondHalf, forKey: .residentDriftSecondHalf)
+        try container.encode(self.repetitions, forKey: .repetitions)
+        try container.encode(self.durationSeconds, forKey: .durationSeconds)
+        try container.encode(self.allocator, forKey: .allocator)
+    }
+}
+
+/// A whole run: where, how, what, and the verdict.
+public struct BenchmarkReport: Codable, Sendable {
+    public var machine: MachineDescription
+    /// ISO 8601 date and time the run started (UTC).
+    public var date: String
+    /// The command line that reproduces the run.
+    public var command: String
+    public var cells: [CellResult]
+    public var recommendation: Recommendation?
+
+    public init(machine: MachineDescription, date: String, command: String, cells: [CellResult], recommendation: Recommendation?) {
+        self.machine = machine
+        self.date = date
+        self.command = command
+        self.cells = cells
+        self.recommendation = recommendation
+    }
+}

@@ -1,0 +1,143 @@
+import Histogram
+
+/// What to measure.
+public struct BenchmarkPlan: Sendable {
+    public var engines: [BenchmarkEngine]
+    public var workloads: [Workload]
+    public var threads: [Int]
+    public var keys: Int
+    public var duration: Duration
+    public var repetitions: Int
+    public var clock: ClockChoice
+    /// The allocator this process runs with, for the record.
+    public var allocator: String
+    /// For mixed workloads (`recommend`): the share of requests aimed at always-empty buckets.
+    public var denyRatio: Double
+
+    public init(
+        engines: [BenchmarkEngine],
+        workloads: [Workload],
+        threads: [Int],
+        keys: Int,
+        duration: Duration,
+        repetitions: Int,
+        clock: ClockChoice,
+        allocator: String = "system",
+        denyRatio: Double = 0
+    ) {
+        self.engines = engines
+        self.workloads = workloads
+        self.threads = threads
+        self.keys = keys
+        self.duration = duration
+        self.repetitions = repetitions
+        self.clock = clock
+        self.allocator = allocator
+        self.denyRatio = denyRatio
+    }
+
+    /// The number of repetitions to run in all.
+    public var repetitionCount: Int {
+        self.engines.count * self.workloads.count * self.threads.count * self.repetitions
+    }
+}
+
+/// Runs a plan cell by cell and summarises each cell's repetitions.
+public enum BenchmarkRunner {
+    /// Measures every cell of `plan`. Repetitions of a workload and thread count cycle through the
+    /// engines, so slow drift on a shared machine spreads over all engines instead of biasing one.
+    ///
+    /// - Parameters:
+    ///   - bytesPerKey: Per-engine memory figures (see ``MemoryProbe``), attached to its cells.
+    ///   - progress: Called with a line after every repetition.
+    public static func run(_ plan: BenchmarkPlan, bytesPerKey: [BenchmarkEngine: Double], progress: (String) -> Void) -> [CellResult] {
+        var results: [CellResult] = []
+        var done = 0
+        for workload in plan.workloads {
+            for threads in plan.threads {
+                var measurements: [BenchmarkEngine: [RepetitionMeasurement]] = [:]
+                for repetition in 1...plan.repetitions {
+                    for engine in plan.engines {
+                        let cell = CellConfiguration(
+                            engine: engine,
+                            workload: workload,
+                            threads: threads,
+                            keys: plan.keys,
+                            clock: plan.clock,
+                            duration: plan.duration,
+                            denyRatio: plan.denyRatio
+                        )
+                        let measurement = CellRunner.measure(cell)
+                        measurements[engine, default: []].append(measurement)
+                        done += 1
+                        progress("[\(done)/\(plan.repetitionCount)] \(workload) × \(threads) thr, \(engine) rep \(repetition): \(millions(measurement.operationsPerSecond)) M ops/s")
+                    }
+                }
+                var cells = plan.engines.map { engine in
+                    self.summarise(measurements[engine] ?? [], engine: engine, workload: workload, threads: threads, plan: plan, bytesPerKey: bytesPerKey[engine])
+                }
+                if let floor = cells.first(where: { $0.engine == .floor }), floor.opsPerSecond > 0 {
+                    for index in cells.indices {
+                        cells[index].ratioToFloor = cells[index].opsPerSecond / floor.opsPerSecond
+                    }
+                }
+                results += cells
+            }
+        }
+        return results
+    }
+
+    static func summarise(
+        _ measurements: [RepetitionMeasurement],
+        engine: BenchmarkEngine,
+        workload: Workload,
+        threads: Int,
+        plan: BenchmarkPlan,
+        bytesPerKey: Double?
+    ) -> CellResult {
+        let rates = measurements.map(\.operationsPerSecond).sorted()
+        let median = rates.isEmpty ? 0 : (rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2)
+        var latency = WorkerTally.makeHistogram()
+        for measurement in measurements {
+            latency.add(measurement.latency)
+        }
+        let operations = measurements.reduce(0) { $0 + $1.operations }
+        let allowed = measurements.reduce(0) { $0 + $1.allowed }
+        let retries = measurements.compactMap(\.casRetries)
+        let evictions = measurements.compactMap(\.evictions)
+        var drift: Double?
+        if workload == .churn, let last = measurements.last {
+            let secondHalf = last.residentSamples.suffix(4)
+            if let high = secondHalf.max(), let low = secondHalf.min(), high > 0 {
+                drift = Double(high - low) / Double(high)
+            }
+        }
+        let (seconds, attoseconds) = plan.duration.components
+        return CellResult(
+            engine: engine,
+            workload: workload,
+            threads: threads,
+            keys: workload == .churn ? Workload.churnMaxKeys : plan.keys,
+            clock: plan.clock,
+            opsPerSecond: median,
+            opsPerSecondMin: rates.first ?? 0,
+            opsPerSecondMax: rates.last ?? 0,
+            p50Nanoseconds: latency.valueAtPercentile(50),
+            p99Nanoseconds: latency.valueAtPercentile(99),
+            p999Nanoseconds: latency.valueAtPercentile(99.9),
+            maxNanoseconds: latency.max,
+            allowed: allowed,
+            denied: operations - allowed,
+            casRetriesPerOp: retries.isEmpty || operations == 0 ? nil : Double(retries.reduce(0, +)) / Double(operations),
+            evictions: evictions.isEmpty ? nil : evictions.reduce(0, +),
+            bytesPerKey: bytesPerKey,
+            nanosecondsPerOpPerThread: median > 0 ? Double(threads) * 1e9 / median : 0,
+            ratioToFloor: nil,
+            residentBytes: measurements.last?.residentSamples.last ?? 0,
+            residentDriftSecondHalf: drift,
+            repetitions: measurements.count,
+            durationSeconds: Double(seconds) + Double(attoseconds) / 1e18,
+            allocator: plan.allocator
+        )
+    }
+}

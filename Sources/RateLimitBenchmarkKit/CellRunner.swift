@@ -1,0 +1,334 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Histogram
+import RateLimit
+import RateLimitTesting
+import Synchronization
+
+/// One cell of the sweep: an engine, a workload and a thread count.
+public struct CellConfiguration: Hashable, Sendable {
+    public var engine: BenchmarkEngine
+    public var workload: Workload
+    public var threads: Int
+    /// Distinct keys for the keyed workloads.
+    public var keys: Int
+    public var clock: ClockChoice
+    /// How long the threads run, per repetition.
+    public var duration: Duration
+    /// For mixed workloads (`recommend`): the share of requests aimed at always-empty buckets.
+    public var denyRatio: Double
+
+    public init(engine: BenchmarkEngine, workload: Workload, threads: Int, keys: Int, clock: ClockChoice, duration: Duration, denyRatio: Double = 0) {
+        self.engine = engine
+        self.workload = workload
+        self.threads = threads
+        self.keys = keys
+        self.clock = clock
+        self.duration = duration
+        self.denyRatio = denyRatio
+    }
+}
+
+/// What one repetition of a cell measured.
+public struct RepetitionMeasurement: Sendable {
+    public var operations: Int
+    public var elapsedNanoseconds: Int64
+    public var allowed: Int
+    public var latency: Histogram<UInt64>
+    public var casRetries: Int?
+    public var evictions: Int?
+    /// Resident memory sampled at eight even points of the run.
+    public var residentSamples: [Int]
+
+    public var operationsPerSecond: Double {
+        Double(self.operations) * 1e9 / Double(max(self.elapsedNanoseconds, 1))
+    }
+}
+
+/// Runs cells. Workers are real threads started behind a barrier; the cell's clock starts when the
+/// last worker is ready and stops when the measuring thread raises the stop flag.
+public enum CellRunner {
+    /// One in this many operations is timed, so that timing does not dominate what it measures.
+    public static let latencySampleInterval = 128
+    /// Workers poll the stop flag once per batch of this many operations.
+    static let batch = 64
+    /// Per-thread pre-generated key sequences are this long, and cycled.
+    static let streamLength = 1 << 16
+
+    /// Runs one repetition of `cell`.
+    public static func measure(_ cell: CellConfiguration) -> RepetitionMeasurement {
+        // Concrete key and clock types all the way down, so that the compiler specialises each
+        // engine's generic code: an existential here would leave `acquire` generic and slow.
+        switch (cell.workload, cell.clock) {
+        case (.uniformIP, .precise): self.measure(cell, clock: MonotonicClock(), keys: self.addresses(cell.keys))
+        case (.uniformIP, .coarse): self.measure(cell, clock: CoarseMonotonicClock(), keys: self.addresses(cell.keys))
+        case (_, .precise): self.measure(cell, clock: MonotonicClock(), keys: Array(0..<cell.keys))
+        case (_, .coarse): self.measure(cell, clock: CoarseMonotonicClock(), keys: Array(0..<cell.keys))
+        }
+    }
+
+    /// `count` distinct IPv4 addresses, as strings.
+    static func addresses(_ count: Int) -> [String] {
+        (0..<count).map { index in "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)" }
+    }
+
+    private static func measure<Key: Hashable & Sendable, Clock: RateLimitClock>(_ cell: CellConfiguration, clock: Clock, keys: [Key]) -> RepetitionMeasurement {
+        let policy = cell.workload == .churn ? Workload.churnPolicy() : Workload.neverDryPolicy()
+        let maxKeys = cell.workload == .churn ? Workload.churnMaxKeys : max(cell.keys, RateLimiterDefaults.maxKeys)
+        do {
+            switch cell.engine {
+            case .mutex:
+                return self.measure(cell, limiter: try MutexRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock), keys: keys)
+            case .atomic:
+                return self.measure(cell, limiter: try AtomicRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock), keys: keys)
+            case .sharded:
+                return self.measure(cell, limiter: try ShardedRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock), keys: keys)
+            case .tutorial:
+                return self.measure(cell, limiter: TutorialDesignLimiter<Key>(policy: policy), keys: keys)
+            case .floor:
+                return self.measureFloor(cell, clock: clock)
+            }
+        } catch {
+            // The harness's policies and bounds are valid by construction.
+            preconditionFailure("cannot create \(cell.engine): \(error)")
+        }
+    }
+
+    /// Prepares the limiter for the workload (untimed), then measures it. Generic, so each engine's
+    /// loop is specialised and its `acquire` inlined.
+    private static func measure<Limiter: RateLimiter>(_ cell: CellConfiguration, limiter: Limiter, keys: [Limiter.Key]) -> RepetitionMeasurement {
+        let capacity = limiter.policy.capacity
+        let statisticsBefore = (limiter as? any BoundedRateLimiter<Limiter.Key>)?.statistics
+        let work: @Sendable (Int, WorkerGroup, PerThreadResults<WorkerTally>) -> Void
+        switch cell.workload {
+        case .hotAllow, .hotDeny:
+            let key = keys[0]
+            _ = limiter.acquire(key, cost: cell.workload == .hotDeny ? capacity : 1)
+            work = { thread, group, results in
+                results.update(thread) { tally in self.loop(limiter, group: group, tally: &tally) { _ in key } }
+            }
+        case .uniformAllow, .zipfAllow, .uniformIP:
+            // Track every key first, and drain the share aimed at empty buckets: at least one
+            // key on each side when the ratio is strictly between 0 and 1.
+            let denyKeys = Self.denyKeyCount(keys: keys.count, ratio: cell.denyRatio)
+            for (index, key) in keys.enumerated() {
+                _ = limiter.acquire(key, cost: index < denyKeys ? capacity : 1)
+            }
+            let streams = self.keyStreams(cell, keys: keys, denyKeys: denyKeys)
+            work = { thread, group, results in
+                let stream = streams[thread]
+                let mask = stream.count - 1
+                results.update(thread) { tally in
+                    stream.withUnsafeBufferPointer { stream in
+                        self.loop(limiter, group: group, tally: &tally) { stream[$0 & mask] }
+                    }
+                }
+            }
+        case .churn:
+            guard let makeKey = self.churnKey(Limiter.Key.self) else {
+                preconditionFailure("churn needs integer keys")
+            }
+            // Start at the bound, so that every request inserts into a full table.
+            for index in 0..<Workload.churnMaxKeys {
+                _ = limiter.acquire(makeKey(1 << 50 | index))
+            }
+            work = { thread, group, results in
+                let base = (thread + 1) << 40
+                results.update(thread) { tally in self.loop(limiter, group: group, tally: &tally) { makeKey(base | $0) } }
+            }
+        }
+        var measurement = self.run(cell, work: work)
+        if let bounded = limiter as? any BoundedRateLimiter<Limiter.Key>, let before = statisticsBefore {
+            let after = bounded.statistics
+            measurement.evictions = after.evictedBuckets - before.evictedBuckets
+            if let retriesAfter = after.compareExchangeRetries, let retriesBefore = before.compareExchangeRetries {
+                measurement.casRetries = retriesAfter - retriesBefore
+            }
+        }
+        withExtendedLifetime(limiter) {}
+        return measurement
+    }
+
+    private static func churnKey<Key>(_: Key.Type) -> (@Sendable (Int) -> Key)? {
+        guard Key.self == Int.self else { return nil }
+        return { (value: Int) -> Key in unsafeBitCast(value, to: Key.self) }
+    }
+
+    /// How many of `keys` are drained for a deny share of `ratio`.
+    static func denyKeyCount(keys: Int, ratio: Double) -> Int {
+        if ratio <= 0 { return 0 }
+        if ratio >= 1 { return keys }
+        return min(max(Int((Double(keys) * ratio).rounded()), 1), keys - 1)
+    }
+
+    /// Per-thread key sequences: uniform or Zipf ranks into `keys`; with a deny share, a request
+    /// goes to one of the first `denyKeys` (drained) keys with that probability.
+    static func keyStreams<Key>(_ cell: CellConfiguration, keys: [Key], denyKeys: Int) -> [[Key]] {
+        let zipf = cell.workload == .zipfAllow ? ZipfDistribution(count: keys.count - denyKeys, exponent: 1.1) : nil
+        let zipfDeny = cell.workload == .zipfAllow && denyKeys > 0 ? ZipfDistribution(count: denyKeys, exponent: 1.1) : nil
+        return (0..<cell.threads).map { thread in
+            var random = SplitMix64Generator(seed: UInt64(thread) &* 0x9E37_79B9 &+ 17)
+            return (0..<self.streamLength).map { _ in
+                let deny = denyKeys == keys.count || (denyKeys > 0 && Double.random(in: 0..<1, using: &random) < cell.denyRatio)
+                let offset = deny ? 0 : denyKeys
+                let count = deny ? denyKeys : keys.count - denyKeys
+                let rank: Int
+                if let distribution = deny ? zipfDeny : zipf {
+                    rank = distribution.sample(using: &random)
+                } else {
+                    rank = Int.random(in: 0..<count, using: &random)
+                }
+                return keys[offset + rank]
+            }
+        }
+    }
+
+    /// The measured loop: batches of decisions between polls of the stop flag, one decision in
+    /// `latencySampleInterval` timed.
+    @inline(__always)
+    static func loop<Limiter: RateLimiter>(
+        _ limiter: Limiter,
+        group: WorkerGroup,
+        tally: inout WorkerTally,
+        key: (Int) -> Limiter.Key
+    ) {
+        let timer = MonotonicClock()
+        var operation = 0
+        var allowed = 0
+        var untilSample = self.latencySampleInterval
+        while !group.stop.load(ordering: .relaxed) {
+            for _ in 0..<self.batch {
+                let next = key(operation)
+                operation &+= 1
+                untilSample &-= 1
+                if untilSample == 0 {
+                    untilSample = self.latencySampleInterval
+                    let start = timer.monotonicNanoseconds()
+                    let decision = limiter.acquire(next, cost: 1)
+                    let end = timer.monotonicNanoseconds()
+                    _ = tally.latency.record(UInt64(max(0, end - start)))
+                    allowed &+= decision.isAllowed ? 1 : 0
+                } else {
+                    allowed &+= limiter.acquire(next, cost: 1).isAllowed ? 1 : 0
+                }
+            }
+        }
+        tally.operations = operation
+        tally.allowed = allowed
+    }
+
+    /// The floor: a clock read and an uncontended compare-and-swap on a word only this thread uses.
+    private static func measureFloor(_ cell: CellConfiguration, clock: some RateLimitClock) -> RepetitionMeasurement {
+        // One word per thread, each on its own 128-byte line.
+        let words = UnsafeMutableRawPointer.allocate(byteCount: 128 * cell.threads, alignment: 128)
+        for thread in 0..<cell.threads {
+            (words + 128 * thread).bindMemory(to: Atomic<Int64>.self, capacity: 1).initialize(to: Atomic(0))
+        }
+        defer { words.deallocate() }
+        let base = UInt(bitPattern: words)
+        let measurement = self.run(cell) { thread, group, results in
+            let word = UnsafeMutableRawPointer(bitPattern: base + UInt(128 * thread))!.assumingMemoryBound(to: Atomic<Int64>.self)
+            let timer = MonotonicClock()
+            results.update(thread) { tally in
+                var operation = 0
+                var untilSample = self.latencySampleInterval
+                var expected: Int64 = 0
+                while !group.stop.load(ordering: .relaxed) {
+                    for _ in 0..<self.batch {
+                        operation &+= 1
+                        untilSample &-= 1
+                        let start = untilSample == 0 ? timer.monotonicNanoseconds() : 0
+                        let now = clock.monotonicNanoseconds()
+                        // Relaxed: the word is private; the exchange is the cost being measured.
+                        let (exchanged, current) = word.pointee.compareExchange(expected: expected, desired: now, ordering: .relaxed)
+                        expected = exchanged ? now : current
+                        if untilSample == 0 {
+                            untilSample = self.latencySampleInterval
+                            _ = tally.latency.record(UInt64(max(0, timer.monotonicNanoseconds() - start)))
+                        }
+                    }
+                }
+                tally.operations = operation
+                tally.allowed = operation
+            }
+        }
+        return measurement
+    }
+
+    /// Starts the workers, releases them together, samples resident memory while they run, stops
+    /// them after the cell's duration and collects their tallies.
+    private static func run(_ cell: CellConfiguration, work: @escaping @Sendable (Int, WorkerGroup, PerThreadResults<WorkerTally>) -> Void) -> RepetitionMeasurement {
+        let results = PerThreadResults(count: cell.threads, initial: WorkerTally())
+        let group = WorkerGroup(count: cell.threads)
+        group.start { thread in work(thread, group, results) }
+        let (seconds, attoseconds) = cell.duration.components
+        let duration = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let timer = MonotonicClock()
+        group.release()
+        let start = timer.monotonicNanoseconds()
+        var residentSamples: [Int] = []
+        for slice in 1...8 {
+            let wake = start + duration * Int64(slice) / 8
+            var remaining = wake - timer.monotonicNanoseconds()
+            while remaining > 0 {
+                var request = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
+                nanosleep(&request, nil)
+                remaining = wake - timer.monotonicNanoseconds()
+            }
+            residentSamples.append(ResidentMemory.bytes() ?? 0)
+        }
+        group.stopAndJoin()
+        let elapsed = timer.monotonicNanoseconds() - start
+        var latency = WorkerTally.makeHistogram()
+        var operations = 0
+        var allowed = 0
+        for tally in results.all {
+            latency.add(tally.latency)
+            operations += tally.operations
+            allowed += tally.allowed
+        }
+        return RepetitionMeasurement(
+            operations: operations,
+            elapsedNanoseconds: elapsed,
+            allowed: allowed,
+            latency: latency,
+            casRetries: nil,
+            evictions: nil,
+            residentSamples: residentSamples
+        )
+    }
+}
+
+/// What one worker counted.
+struct WorkerTally: Sendable {
+    var operations = 0
+    var allowed = 0
+    var latency = WorkerTally.makeHistogram()
+
+    static func makeHistogram() -> Histogram<UInt64> {
+        // 1 ns to 10 s at three significant digits.
+        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+}
+
+/// SplitMix64, for reproducible key streams.
+struct SplitMix64Generator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        self.state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import RateLimit
+import RateLimitTesting
+
+/// Bytes per tracked key, measured in a fresh child process (this executable's hidden `memory`
+/// command), so that memory freed by earlier cells and kept by the allocator does not hide what a
+/// limiter really costs.
+public enum MemoryProbe {
+    /// The measurement itself, run in the child: resident memory growth while `engine` tracks
+    /// `keys` integer keys, divided by the keys it tracks.
+    public static func measureInThisProcess(engine: BenchmarkEngine, keys: Int) -> Double? {
+        let policy = Workload.neverDryPolicy()
+        let before = ResidentMemory.bytes() ?? 0
+        func fill<Limiter: RateLimiter<Int>>(_ limiter: Limiter) -> (Int, Limiter) {
+            for key in 0..<keys { _ = limiter.acquire(key, cost: 1) }
+            let tracked = (limiter as? any BoundedRateLimiter<Int>)?.statistics.trackedKeys ?? keys
+            return (tracked, limiter)
+        }
+        let tracked: Int
+        let growth: Int
+        do {
+            switch engine {
+            case .mutex:
+                let (count, limiter) = fill(try MutexRateLimiter<Int>(policy: policy, maxKeys: keys))
+                (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
+                withExtendedLifetime(limiter) {}
+            case .atomic:
+                let (count, limiter) = fill(try AtomicRateLimiter<Int>(policy: policy, maxKeys: keys))
+                (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
+                withExtendedLifetime(limiter) {}
+            case .sharded:
+                let (count, limiter) = fill(try ShardedRateLimiter<Int>(policy: policy, maxKeys: keys))
+                (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
+                withExtendedLifetime(limiter) {}
+            case .tutorial:
+                let (count, limiter) = fill(TutorialDesignLimiter<Int>(policy: policy))
+                (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
+                withExtendedLifetime(limiter) {}
+            case .floor:
+                return nil
+            }
+        } catch {
+            return nil
+        }
+        return tracked > 0 ? Double(growth) / Double(tracked) : nil
+    }
+
+    /// Runs `executable memory --engine <engine> --keys <keys>` and reads the figure it prints.
+    public static func measureInChild(engine: BenchmarkEngine, keys: Int, executable: String = "/proc/self/exe") -> Double? {
+        guard engine != .floor else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["memory", "--engine", engine.rawValue, "--keys", String(keys)]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return nil
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        return text.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }.last
+    }
+}

@@ -1,0 +1,55 @@
+/// The human summary written next to the JSON: machine, command, one table per workload (ops/s
+/// and ratio to the floor per thread count), its chart, and the recommendation.
+public enum MarkdownRenderer {
+    public static func render(_ report: BenchmarkReport, chartFiles: [Workload: String]) -> String {
+        let machine = report.machine
+        var text = "# Rate limiter benchmark — \(machine.label)\n\n"
+        text += "- Date: \(report.date)\n"
+        text += "- Machine: \(machine.cpu), \(machine.cores) cores available (\(machine.logicalProcessors) online), \(machine.memoryGiB) GiB, \(machine.os), kernel \(machine.kernel), Swift \(machine.swift)\n"
+        text += "- Command: `\(report.command)`\n"
+        if let first = report.cells.first {
+            text += "- Per cell: \(first.repetitions) repetitions of \(decimal(first.durationSeconds, digits: 2)) s, median reported; clock `\(first.clock)`; allocator `\(first.allocator)`\n"
+        }
+        text += "\n"
+        if let recommendation = report.recommendation {
+            text += "## Recommendation\n\n**\(recommendation.summary)**\n\n"
+            text += "| workload | ops/s | p99 | vs fastest | fastest |\n|---|---:|---:|---:|---|\n"
+            for evidence in recommendation.evidence {
+                text += "| \(evidence.workload) | \(millions(evidence.opsPerSecond)) M | \(evidence.p99Nanoseconds) ns | \(decimal(evidence.ratioToBest, digits: 2)) | \(evidence.best) |\n"
+            }
+            text += "\n"
+        }
+        let threads = Set(report.cells.map(\.threads)).sorted()
+        for workload in Workload.allCases {
+            let cells = report.cells.filter { $0.workload == workload }
+            guard !cells.isEmpty else { continue }
+            text += "## \(workload)\n\n"
+            if let chart = chartFiles[workload] {
+                text += "![\(workload)](\(chart))\n\n"
+            }
+            text += "Million decisions per second (ratio to `floor`), p99 latency at \(threads.last ?? 1) threads, bytes per key:\n\n"
+            text += "| engine | " + threads.map { "\($0) thr" }.joined(separator: " | ") + " | p99 | B/key |\n"
+            text += "|---|" + threads.map { _ in "---:" }.joined(separator: "|") + "|---:|---:|\n"
+            for engine in BenchmarkEngine.allCases {
+                let rows = cells.filter { $0.engine == engine }
+                guard !rows.isEmpty else { continue }
+                let columns = threads.map { thread -> String in
+                    guard let cell = rows.first(where: { $0.threads == thread }) else { return "–" }
+                    let ratio = cell.ratioToFloor.map { " (\(decimal($0, digits: 2)))" } ?? ""
+                    return millions(cell.opsPerSecond) + ratio
+                }
+                let last = rows.max { $0.threads < $1.threads }
+                text += "| \(engine) | " + columns.joined(separator: " | ")
+                text += " | \(last.map { "\($0.p99Nanoseconds) ns" } ?? "–") | \(last?.bytesPerKey.map { decimal($0, digits: 1) } ?? "–") |\n"
+            }
+            if workload == .churn {
+                let drifts = cells.compactMap { cell in cell.residentDriftSecondHalf.map { "\(cell.engine)@\(cell.threads): \(decimal($0 * 100, digits: 1)) %" } }
+                if !drifts.isEmpty {
+                    text += "\nResident memory spread over the second half of each churn cell: " + drifts.joined(separator: ", ") + ".\n"
+                }
+            }
+            text += "\n"
+        }
+        return text
+    }
+}

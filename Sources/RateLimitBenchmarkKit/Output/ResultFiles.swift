@@ -1,0 +1,35 @@
+import Foundation
+
+/// Writes a run's files: `<directory>/<machine label>/<date>-<label>.json`, `.csv`, `.md` and one
+/// `-<workload>.svg` chart per workload.
+public enum ResultFiles {
+    /// Writes every file and returns their paths.
+    public static func write(_ report: BenchmarkReport, to directory: String, label: String) throws -> [String] {
+        let folder = URL(fileURLWithPath: directory).appendingPathComponent(report.machine.label)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let stem = "\(report.date.prefix(10))-\(label)"
+        var written: [String] = []
+        func save(_ text: String, _ name: String) throws {
+            let url = folder.appendingPathComponent(name)
+            try Data(text.utf8).write(to: url)
+            written.append(url.path)
+        }
+        try save(try self.json(report), "\(stem).json")
+        try save(CSVRenderer.render(report.cells), "\(stem).csv")
+        var charts: [Workload: String] = [:]
+        for workload in Workload.allCases where report.cells.contains(where: { $0.workload == workload }) {
+            let name = "\(stem)-\(workload.rawValue).svg"
+            try save(SVGChart.render(workload: workload, cells: report.cells, machine: report.machine), name)
+            charts[workload] = name
+        }
+        try save(MarkdownRenderer.render(report, chartFiles: charts), "\(stem).md")
+        return written
+    }
+
+    /// The report as pretty-printed JSON with sorted keys.
+    public static func json(_ report: BenchmarkReport) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,123 @@
+/// Which engine to run, decided from measured cells alone.
+///
+/// The rule, in plain words: look at the thread count that matches this machine's cores (or the
+/// count asked for); for every workload measured, divide each engine's ops/s by the best engine's;
+/// the engine with the highest geometric mean of those ratios wins — it is the one that is never
+/// far from the best. When two engines are within 3 % of each other, the one that uses fewer bytes
+/// per key wins. Reference rows (`floor`, `tutorial`) are never recommended.
+public struct Recommendation: Codable, Hashable, Sendable {
+    /// One workload's figures for the recommended engine.
+    public struct Evidence: Codable, Hashable, Sendable {
+        public var workload: Workload
+        public var opsPerSecond: Double
+        public var p99Nanoseconds: UInt64
+        /// This engine's ops/s over the best engine's on this workload.
+        public var ratioToBest: Double
+        /// The engine that was fastest on this workload.
+        public var best: BenchmarkEngine
+    }
+
+    public var engine: BenchmarkEngine
+    public var runnerUp: BenchmarkEngine?
+    /// The thread count the decision was made at.
+    public var threads: Int
+    /// Geometric mean of ratio-to-best over the workloads.
+    public var score: Double
+    public var runnerUpScore: Double?
+    public var bytesPerKey: Double?
+    public var evidence: [Evidence]
+    /// The verdict in one sentence.
+    public var summary: String
+
+    /// Recommends an engine from `cells` at the measured thread count nearest to `threads`
+    /// (the machine's cores when `nil`), or returns `nil` when no engine cell was measured.
+    public static func make(from cells: [CellResult], threads wanted: Int) -> Recommendation? {
+        let candidates = cells.filter(\.engine.isRateLimiter)
+        let measuredThreads = Set(candidates.map(\.threads)).sorted()
+        guard let threads = measuredThreads.min(by: { abs($0 - wanted) < abs($1 - wanted) || (abs($0 - wanted) == abs($1 - wanted) && $0 > $1) }) else {
+            return nil
+        }
+        let atThreads = candidates.filter { $0.threads == threads }
+        let workloads = Workload.allCases.filter { workload in atThreads.contains { $0.workload == workload } }
+        var best: [Workload: CellResult] = [:]
+        for workload in workloads {
+            best[workload] = atThreads.filter { $0.workload == workload }.max { $0.opsPerSecond < $1.opsPerSecond }
+        }
+        let engines = BenchmarkEngine.allCases.filter { engine in atThreads.contains { $0.engine == engine } }
+        // Engines measured on every workload compete; a missing cell would flatter an engine.
+        var scored: [(engine: BenchmarkEngine, score: Double, bytes: Double?, evidence: [Evidence])] = []
+        for engine in engines {
+            var logSum = 0.0
+            var evidence: [Evidence] = []
+            var bytes: Double?
+            for workload in workloads {
+                guard let cell = atThreads.first(where: { $0.engine == engine && $0.workload == workload }),
+                    let top = best[workload], top.opsPerSecond > 0
+                else { break }
+                let ratio = cell.opsPerSecond / top.opsPerSecond
+                logSum += log(max(ratio, 1e-9))
+                bytes = bytes ?? cell.bytesPerKey
+                evidence.append(Evidence(workload: workload, opsPerSecond: cell.opsPerSecond, p99Nanoseconds: cell.p99Nanoseconds, ratioToBest: ratio, best: top.engine))
+            }
+            if evidence.count == workloads.count && !workloads.isEmpty {
+                scored.append((engine, exp(logSum / Double(workloads.count)), bytes, evidence))
+            }
+        }
+        scored.sort { lhs, rhs in
+            if abs(lhs.score - rhs.score) < 0.03, let left = lhs.bytes, let right = rhs.bytes, left != right {
+                return left < right
+            }
+            return lhs.score > rhs.score
+        }
+        guard let winner = scored.first else { return nil }
+        let runnerUp = scored.dropFirst().first
+        let wins = winner.evidence.filter { $0.best == winner.engine }.map(\.workload.rawValue)
+        var summary = "At \(threads) thread\(threads == 1 ? "" : "s"), choose \(winner.engine): "
+        summary += "on average \(decimal(winner.score, digits: 2)) of the fastest engine across \(workloads.count) workload\(workloads.count == 1 ? "" : "s")"
+        summary += wins.isEmpty ? "" : " (fastest on \(wins.joined(separator: ", ")))"
+        if let bytes = winner.bytes { summary += ", \(decimal(bytes, digits: 1)) bytes per key" }
+        summary += "."
+        if let runnerUp {
+            summary += " Runner-up: \(runnerUp.engine) (\(decimal(runnerUp.score, digits: 2)))."
+        }
+        return Recommendation(
+            engine: winner.engine,
+            runnerUp: runnerUp?.engine,
+            threads: threads,
+            score: winner.score,
+            runnerUpScore: runnerUp?.score,
+            bytesPerKey: winner.bytes,
+            evidence: winner.evidence,
+            summary: summary
+        )
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `value` with `digits` decimals, independent of the locale (unlike `String(format:)`).
+public func decimal(_ value: Double, digits: Int) -> String {
+    guard value.isFinite else { return "n/a" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    var text = String(rounded)
+    if text.contains("e") { return text }
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    let decimals = parts.count > 1 ? parts[1].count : 0
+    if digits == 0 { return String(Int(rounded)) }
+    if parts.count == 1 { text += "." }
+    text += String(repeating: "0", count: max(0, digits - decimals))
+    return text
+}
+
+/// Millions of operations per second, for tables.
+func millions(_ opsPerSecond: Double) -> String {
+    decimal(opsPerSecond / 1e6, digits: opsPerSecond >= 1e7 ? 1 : 2)
+}

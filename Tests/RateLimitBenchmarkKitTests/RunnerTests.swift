@@ -1,0 +1,70 @@
+import RateLimit
+import RateLimitBenchmarkKit
+import Testing
+
+/// The measuring machinery measures: short cells on every engine and workload produce operations,
+/// the verdicts the workload implies, and the statistics the engines report.
+@Suite("Runner", .serialized)
+struct RunnerTests {
+    @Test(arguments: BenchmarkEngine.allCases)
+    func everyWorkloadRuns(engine: BenchmarkEngine) {
+        for workload in Workload.allCases {
+            let cell = CellConfiguration(engine: engine, workload: workload, threads: 2, keys: 1000, clock: .precise, duration: .milliseconds(30))
+            let measurement = CellRunner.measure(cell)
+            #expect(measurement.operations > 100, "\(engine) \(workload)")
+            #expect(measurement.residentSamples.count == 8)
+            switch workload {
+            case .hotDeny where engine != .floor:
+                // An empty bucket refilling one token per second admits at most one per second.
+                #expect(measurement.allowed <= 1, "\(engine) hot-deny admitted \(measurement.allowed)")
+            case .churn where engine.isRateLimiter:
+                // Every request inserts into a full table of buckets that still owe tokens.
+                #expect((measurement.evictions ?? 0) > 0, "\(engine) churn evicted nothing")
+                #expect(measurement.allowed == measurement.operations)
+            case .hotAllow, .uniformAllow, .zipfAllow, .uniformIP:
+                #expect(measurement.allowed == measurement.operations, "\(engine) \(workload) denied requests on never-dry buckets")
+            default:
+                break
+            }
+            if engine == .atomic {
+                #expect(measurement.casRetries != nil)
+            }
+        }
+    }
+
+    @Test func aDenyRatioDeniesThatShare() {
+        let cell = CellConfiguration(engine: .sharded, workload: .uniformAllow, threads: 2, keys: 1000, clock: .precise, duration: .milliseconds(50), denyRatio: 0.25)
+        let measurement = CellRunner.measure(cell)
+        let denied = Double(measurement.operations - measurement.allowed) / Double(measurement.operations)
+        #expect(denied > 0.2 && denied < 0.3, "denied share \(denied)")
+    }
+
+    @Test func stressIsCleanOnEveryEngine() {
+        for engine in [BenchmarkEngine.mutex, .atomic, .sharded] {
+            let outcome = StressRunner.run(engine: engine, threads: [1, 4], duration: .milliseconds(300)) { _ in }
+            #expect(outcome.isClean, "\(outcome) \(outcome.firstViolations)")
+            #expect(outcome.rounds >= 1 && outcome.decisions > 0)
+        }
+    }
+
+    @Test func summariesTakeTheMedianAndTheRatioToTheFloor() {
+        let plan = BenchmarkPlan(engines: [.floor, .mutex], workloads: [.hotAllow], threads: [1], keys: 10, duration: .milliseconds(20), repetitions: 3, clock: .precise)
+        var lines: [String] = []
+        let cells = BenchmarkRunner.run(plan, bytesPerKey: [.mutex: 30]) { lines.append($0) }
+        #expect(lines.count == 6)
+        #expect(cells.count == 2)
+        let mutex = cells.first { $0.engine == .mutex }
+        #expect(mutex?.repetitions == 3)
+        #expect(mutex.map { $0.opsPerSecondMin <= $0.opsPerSecond && $0.opsPerSecond <= $0.opsPerSecondMax } == true)
+        #expect(mutex?.bytesPerKey == 30)
+        #expect(cells.first { $0.engine == .floor }?.ratioToFloor == 1)
+        #expect((mutex?.ratioToFloor ?? 0) > 0)
+    }
+
+    @Test func tutorialDesignBurstsThenDenies() {
+        let limiter = TutorialDesignLimiter<String>(policy: try! BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)))
+        let allowed = (0..<15).filter { _ in limiter.acquire("client").isAllowed }.count
+        #expect(allowed == 10)
+        #expect(limiter.bucketCount == 1)
+    }
+}
