@@ -112,11 +112,12 @@ public enum StressRunner {
         let policy = try! BucketPolicy(capacity: 200, refill: 100, every: .milliseconds(100), mode: mode)
         let clock = MonotonicClock()
         let limiter = self.make(engine, policy, maxKeys: 1024, clock: clock)
-        let results = PerThreadResults(count: threads, initial: (admitted: 0, decisions: 0))
+        let results = PerThreadResults(count: threads, initial: (admitted: 0, decisions: 0, first: Int64.max))
         let start = clock.monotonicNanoseconds()
         let deadline = start + 300_000_000
         RealThreads.run(threads) { thread in
             results.update(thread) { tally in
+                tally.first = clock.monotonicNanoseconds()
                 while clock.monotonicNanoseconds() < deadline {
                     if limiter.acquire(0, cost: 1).isAllowed { tally.admitted += 1 }
                     tally.decisions += 1
@@ -126,8 +127,12 @@ public enum StressRunner {
         let elapsed = clock.monotonicNanoseconds() - start
         let admitted = results.all.reduce(0) { $0 + $1.admitted }
         outcome.decisions += results.all.reduce(0) { $0 + $1.decisions }
-        let upper = policy.capacity + Int(elapsed / 1_000_000)  // 100 per 100 ms: 1 per ms
-        let lower = mode == .smooth ? upper - policy.refill : policy.capacity + (Int(elapsed / 100_000_000) - 1) * policy.refill
+        // 100 per 100 ms is one token per ms. Saturated from the first request to the deadline.
+        let upper = policy.capacity + Int(elapsed / 1_000_000)
+        let saturated = deadline - min(results.all.map(\.first).min() ?? start, deadline)
+        let lower = mode == .smooth
+            ? policy.capacity + Int(saturated / 1_000_000) - policy.refill
+            : policy.capacity + (Int(saturated / 100_000_000) - 1) * policy.refill
         outcome.record(admitted: admitted, lowerBound: lower, upperBound: upper, "\(mode) real clock, \(threads) threads")
     }
 

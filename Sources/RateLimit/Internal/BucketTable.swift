@@ -35,7 +35,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
     }
 
     /// How many occupied slots one insert into a full table examines at most.
-    @usableFromInline
+    @inlinable
     static var evictionWindow: Int { 16 }
 
     @usableFromInline var tags: UnsafeMutablePointer<UInt32>
@@ -108,8 +108,11 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         return outcome.decision
     }
 
+    // The slow paths below are `@inlinable` too: a generic method that is not inlinable runs
+    // unspecialised in the client, resolving `Key`'s metadata at run time on every call.
+
     /// Inserts an element whose key is known to be absent.
-    @usableFromInline
+    @inlinable
     mutating func insert(_ element: consuming Element, tag: UInt32, nowTicks: Int64) {
         if self.count >= self.maxKeys {
             self.makeRoom(nowTicks: nowTicks)
@@ -127,6 +130,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
     }
 
     /// Frees at least one slot in a table at `maxKeys`: see the type's documentation.
+    @inlinable
     mutating func makeRoom(nowTicks: Int64) {
         var slot = self.hand & self.mask
         var examined = 0
@@ -164,6 +168,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
 
     /// Removes the element at `slot`, shifting later elements of its probe run back so that no
     /// lookup ever needs a tombstone.
+    @inlinable
     mutating func remove(at slot: Int) {
         (self.elements + slot).deinitialize(count: 1)
         self.tags[slot] = 0
@@ -183,6 +188,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         }
     }
 
+    @inlinable
     mutating func grow() {
         let oldTags = self.tags
         let oldElements = self.elements
@@ -207,7 +213,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
 
     /// Moves the epoch to `now`: drops every full bucket, then re-expresses the others relative to
     /// the new epoch. Rare: at most once per `rebaseAfterNanoseconds` of clock time.
-    @usableFromInline
+    @inlinable
     mutating func rebase(now: Int64, arithmetic: BucketArithmetic) {
         // In 128 bits: after a long idle period, ticks since the old epoch may not fit in 64.
         let nowTicks = Int128(now) &- Int128(self.epoch)

@@ -37,6 +37,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         @usableFromInline let state: Atomic<Int64>
         @usableFromInline let key: Key
 
+        @inlinable
         init(state: Int64, key: Key) {
             self.state = Atomic(state)
             self.key = key
@@ -47,20 +48,26 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     @usableFromInline
     static var retiredState: Int64 { .min }
 
+    @usableFromInline
     struct WriterState {
-        var count = 0
-        var hand = 0
-        var expired = 0
-        var evicted = 0
+        @usableFromInline var count = 0
+        @usableFromInline var hand = 0
+        @usableFromInline var expired = 0
+        @usableFromInline var evicted = 0
         /// Entries never used yet start at `fresh`.
-        var fresh = 0
-        var freeList: UnsafeMutablePointer<UInt32>
-        var freeCount = 0
+        @usableFromInline var fresh = 0
+        @usableFromInline var freeList: UnsafeMutablePointer<UInt32>
+        @usableFromInline var freeCount = 0
         /// Entries unlinked since the last grace period.
-        var retired: UnsafeMutablePointer<UInt32>
-        var retiredCount = 0
+        @usableFromInline var retired: UnsafeMutablePointer<UInt32>
+        @usableFromInline var retiredCount = 0
         /// Indexes replaced since the last grace period.
-        var retiredIndexes: [UnsafeMutableRawPointer] = []
+        @usableFromInline var retiredIndexes: [UnsafeMutableRawPointer] = []
+
+        init(freeList: UnsafeMutablePointer<UInt32>, retired: UnsafeMutablePointer<UInt32>) {
+            self.freeList = freeList
+            self.retired = retired
+        }
     }
 
     // Read by every decision. Only `index` changes while readers run (by publication); `epoch` and
@@ -74,12 +81,12 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     /// rebase period, or `Int64.min` while a rebase is under way.
     @usableFromInline let fastPathEnd: Atomic<Int64>
 
-    let maxKeys: Int
-    let slotLimit: Int
-    let entryCapacity: Int
+    @usableFromInline let maxKeys: Int
+    @usableFromInline let slotLimit: Int
+    @usableFromInline let entryCapacity: Int
     let mappedBytes: Int
     let listBytes: Int
-    let writer: LockedShards<WriterState>
+    @usableFromInline let writer: LockedShards<WriterState>
 
     init(arithmetic: BucketArithmetic, maxKeys: Int, epoch: Int64) throws(RateLimitError) {
         self.arithmetic = arithmetic
@@ -146,6 +153,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         munmap(UnsafeMutableRawPointer(self.entries), self.mappedBytes)
     }
 
+    @inlinable
     static func fastPathEnd(epoch: Int64, arithmetic: BucketArithmetic) -> Int64 {
         let (end, overflow) = epoch.addingReportingOverflow(arithmetic.rebaseAfterNanoseconds)
         return overflow ? .max : end
@@ -226,8 +234,11 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
 
     // MARK: - Locked path
 
+    // The locked path is `@inlinable` too: a generic method that is not inlinable runs
+    // unspecialised in the client, resolving `Key`'s metadata at run time on every call.
+
     /// Decides under the writer lock: rebases if due, inserts the key if the request takes tokens.
-    @usableFromInline
+    @inlinable
     func decideLocked(_ key: Key, hash: Int, cost: Int, now: Int64) -> RateLimitDecision {
         self.writer.withLock(0) { writer in
             // Relaxed loads of what only lock holders write.
@@ -263,6 +274,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         }
     }
 
+    @inlinable
     func insert(_ key: Key, tag: UInt32, state: Int64, nowTicks: Int64, writer: inout WriterState) {
         if writer.count >= self.maxKeys {
             self.makeRoom(nowTicks: nowTicks, writer: &writer)
@@ -291,6 +303,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     /// compare-and-swap from the state the decision was based on: a bucket that changed in between
     /// is ranked again rather than evicted on stale information (twice; the third time the
     /// examined bucket that owes the fewest is evicted whatever it owes by then).
+    @inlinable
     func makeRoom(nowTicks: Int64, writer: inout WriterState) {
         let index = SlotIndex(self.index.load(ordering: .relaxed))
         let mask = index.mask
@@ -358,6 +371,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
 
     /// Clears `slot` (whose entry is already retired), shifts the rest of its probe run back, and
     /// queues the entry for reuse after a grace period.
+    @inlinable
     func unlink(slot: Int, entry: Int, index: SlotIndex, writer: inout WriterState) {
         let mask = index.mask
         // Sequentially consistent stores: an unlink must precede, in the total order, the counter
@@ -383,6 +397,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         writer.count -= 1
     }
 
+    @inlinable
     func allocateEntry(writer: inout WriterState) -> Int {
         if writer.freeCount == 0 {
             if writer.fresh < self.entryCapacity {
@@ -398,6 +413,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     }
 
     /// Waits for a grace period, then reuses every retired entry and frees every replaced index.
+    @inlinable
     func reclaim(writer: inout WriterState) {
         self.readers.synchronize()
         for retired in 0..<writer.retiredCount {
@@ -414,6 +430,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     }
 
     /// Publishes an index twice the size of the current one.
+    @inlinable
     func grow(writer: inout WriterState) -> SlotIndex {
         let old = SlotIndex(self.index.load(ordering: .relaxed))
         let new = SlotIndex.allocate(slots: (old.mask + 1) * 2)
@@ -441,6 +458,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     /// Moves the epoch to `now`, with every lock-free reader shut out: drops full buckets and
     /// re-expresses the others relative to the new epoch. Runs at most once per
     /// `rebaseAfterNanoseconds` of clock time (at least a second; 146 years when a tick is 1 ns).
+    @inlinable
     func rebase(now: Int64, writer: inout WriterState) {
         // Shut the lock-free path, then wait out every reader that may still be on it. From here
         // until it reopens only lock holders touch bucket states.

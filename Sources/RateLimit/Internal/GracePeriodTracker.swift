@@ -103,6 +103,7 @@ struct GracePeriodTracker: ~Copyable {
     /// Writers call it with their own lock held, so at most one runs at a time. A reader preempted
     /// inside its section delays it until the reader runs again; read sections themselves never
     /// wait for anything.
+    @usableFromInline
     func synchronize() {
         let phase = self.phase.load(ordering: .relaxed)  // only writers, serialised, change it
         self.phase.store(phase &+ 1, ordering: .sequentiallyConsistent)

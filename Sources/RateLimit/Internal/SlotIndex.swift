@@ -18,6 +18,7 @@ struct SlotIndex {
     }
 
     /// Allocates an index of `slots` empty slots (a power of two).
+    @usableFromInline
     static func allocate(slots: Int) -> SlotIndex {
         let base = UnsafeMutableRawPointer.allocate(
             byteCount: Self.headerBytes + slots * MemoryLayout<Atomic<UInt64>>.stride,
@@ -31,6 +32,7 @@ struct SlotIndex {
         return SlotIndex(base)
     }
 
+    @usableFromInline
     func deallocate() {
         self.slots.deinitialize(count: self.mask + 1)
         self.base.deallocate()

@@ -154,9 +154,11 @@ extension RateLimiterConformance {
             let (seconds, attoseconds) = self.realClockDuration.components
             let duration = seconds * nanosecondsPerSecond + attoseconds / 1_000_000_000
             let results = PerThreadResults(count: threads, initial: ThreadTally())
+            let firstRequests = PerThreadResults(count: threads, initial: Int64.max)
             let start = clock.monotonicNanoseconds()
             let deadline = start + duration
             RealThreads.run(threads) { thread in
+                firstRequests.update(thread) { $0 = clock.monotonicNanoseconds() }
                 results.update(thread) { tally in
                     while clock.monotonicNanoseconds() < deadline {
                         let decision = limiter.acquire(key)
@@ -166,20 +168,23 @@ extension RateLimiterConformance {
                 }
             }
             let end = clock.monotonicNanoseconds()
+            // Demand saturates from the first request until the deadline: tokens earned before the
+            // first request (the bucket was full) or after the deadline cannot be taken.
+            let saturated: Int64 = deadline - min(firstRequests.all.min() ?? start, deadline)
             try self.expectConsistent(results.all, "\(mode)", context)
             let admitted = results.all.reduce(0) { $0 + $1.admitted }
             // Every decision happened between `start` and `end`: the bucket can have earned at most
-            // the capacity plus `end − start` of refill. Under saturation it loses at most one
-            // refill's worth: tokens earned while still full at the start or after the last request
-            // (smooth), or the partial step at the end, since steps count from the first request
-            // (stepped).
+            // the capacity plus `end − start` of refill. Under saturation from the first request to
+            // the deadline it admits at least the capacity plus that span's refill, less one
+            // refill's worth of slack (smooth), or less one step (stepped: steps count from the
+            // first request, and the partial step at the end is not earned).
             let elapsed: Int64 = end - start
             let upper: Int = policy.capacity + Int(elapsed * Int64(policy.refill) / interval)
             let lower: Int
             if mode == .smooth {
-                lower = upper - policy.refill
+                lower = policy.capacity + Int(saturated * Int64(policy.refill) / interval) - policy.refill
             } else {
-                lower = policy.capacity + (Int(elapsed / interval) - 1) * policy.refill
+                lower = policy.capacity + (Int(saturated / interval) - 1) * policy.refill
             }
             try context.expect(admitted <= upper, "\(mode): admitted \(admitted) in \(elapsed) ns; at most \(upper) possible")
             try context.expect(admitted >= lower, "\(mode): admitted \(admitted) in \(elapsed) ns under saturation; at least \(lower) expected")
