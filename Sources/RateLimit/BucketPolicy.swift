@@ -68,6 +68,7 @@ public struct BucketPolicy: Hashable, Sendable, CustomStringConvertible {
         )
     }
 
+    /// The policy in words, such as `capacity 10, refill 2 every 1 s (smooth)`.
     public var description: String {
         "capacity \(self.capacity), refill \(self.refill) every \(Self.format(self.arithmetic.intervalNanoseconds)) (\(self.mode))"
     }

@@ -32,6 +32,7 @@ public struct RateLimitError: Error, Hashable, Sendable, CustomStringConvertible
         /// A backing store (for example Redis) could not answer in time.
         public static let unavailable = Code(.unavailable)
 
+        /// The code in words, such as `invalid policy`.
         public var description: String {
             switch self.value {
             case .invalidPolicy: "invalid policy"
@@ -53,6 +54,7 @@ public struct RateLimitError: Error, Hashable, Sendable, CustomStringConvertible
         self.message = message
     }
 
+    /// The message.
     public var description: String {
         self.message
     }

@@ -104,6 +104,7 @@ public struct RateLimiterStatistics: Hashable, Sendable, CustomStringConvertible
         self.compareExchangeRetries = compareExchangeRetries
     }
 
+    /// The counters in words, for logs.
     public var description: String {
         var text = "\(self.trackedKeys) tracked, \(self.expiredBuckets) expired, \(self.evictedBuckets) evicted"
         if let retries = self.compareExchangeRetries { text += ", \(retries) CAS retries" }

@@ -17,6 +17,7 @@ public enum RefillMode: Hashable, Sendable, CustomStringConvertible {
     /// carries no phase, so a bucket that has refilled completely behaves exactly like a new one.
     case stepped
 
+    /// `smooth` or `stepped`.
     public var description: String {
         switch self {
         case .smooth: "smooth"

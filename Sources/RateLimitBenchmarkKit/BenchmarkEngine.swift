@@ -1,5 +1,5 @@
 /// An engine the harness can measure: the three engines of `RateLimit` and two reference rows.
-public enum BenchmarkEngine: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+package enum BenchmarkEngine: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case mutex
     case atomic
     case sharded
@@ -10,10 +10,10 @@ public enum BenchmarkEngine: String, CaseIterable, Codable, Sendable, CustomStri
     /// bucket, wall-clock time — what a user would otherwise write.
     case tutorial
 
-    public var description: String { self.rawValue }
+    package var description: String { self.rawValue }
 
     /// Whether this is one of the package's engines (not a reference row).
-    public var isRateLimiter: Bool {
+    package var isRateLimiter: Bool {
         switch self {
         case .mutex, .atomic, .sharded: true
         case .floor, .tutorial: false
@@ -21,21 +21,21 @@ public enum BenchmarkEngine: String, CaseIterable, Codable, Sendable, CustomStri
     }
 
     /// Parses a comma-separated list such as `mutex,atomic`.
-    public static func parseList(_ text: String) throws(ArgumentError) -> [BenchmarkEngine] {
+    package static func parseList(_ text: String) throws(ArgumentError) -> [BenchmarkEngine] {
         try parseCommaSeparated(text, allowed: Self.allCases.map(\.rawValue)) { BenchmarkEngine(rawValue: $0) }
     }
 }
 
 /// The clock the engines under test read.
-public enum ClockChoice: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+package enum ClockChoice: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     /// `CLOCK_MONOTONIC`: precise.
     case precise
     /// `CLOCK_MONOTONIC_COARSE`: cheaper, with the kernel tick's resolution.
     case coarse
 
-    public var description: String { self.rawValue }
+    package var description: String { self.rawValue }
 
-    public static func parse(_ text: String) throws(ArgumentError) -> ClockChoice {
+    package static func parse(_ text: String) throws(ArgumentError) -> ClockChoice {
         guard let clock = ClockChoice(rawValue: text) else {
             throw ArgumentError("unknown clock '\(text)': allowed values are \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -44,10 +44,10 @@ public enum ClockChoice: String, CaseIterable, Codable, Sendable, CustomStringCo
 }
 
 /// A command-line value that cannot be used, with a one-line message naming the allowed values.
-public struct ArgumentError: Error, CustomStringConvertible, Sendable {
-    public let description: String
+package struct ArgumentError: Error, CustomStringConvertible, Sendable {
+    package let description: String
 
-    public init(_ description: String) {
+    package init(_ description: String) {
         self.description = description
     }
 }
@@ -78,9 +78,9 @@ extension String {
 }
 
 /// Parses the harness's list and count arguments.
-public enum ArgumentParsing {
+package enum ArgumentParsing {
     /// A comma-separated list of thread counts, each in `1...1024`.
-    public static func threadCounts(_ text: String) throws(ArgumentError) -> [Int] {
+    package static func threadCounts(_ text: String) throws(ArgumentError) -> [Int] {
         var counts: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let item = String(part).trimmingWhitespace()
@@ -93,7 +93,7 @@ public enum ArgumentParsing {
     }
 
     /// A positive integer in `range`, for a flag called `name`.
-    public static func integer(_ text: String, name: String, in range: ClosedRange<Int>) throws(ArgumentError) -> Int {
+    package static func integer(_ text: String, name: String, in range: ClosedRange<Int>) throws(ArgumentError) -> Int {
         guard let value = Int(text.trimmingWhitespace()), range.contains(value) else {
             throw ArgumentError("invalid \(name) '\(text)': must be an integer in \(range.lowerBound)...\(range.upperBound)")
         }
@@ -101,7 +101,7 @@ public enum ArgumentParsing {
     }
 
     /// A fraction in `0...1`.
-    public static func fraction(_ text: String, name: String) throws(ArgumentError) -> Double {
+    package static func fraction(_ text: String, name: String) throws(ArgumentError) -> Double {
         guard let value = Double(text.trimmingWhitespace()), value >= 0, value <= 1 else {
             throw ArgumentError("invalid \(name) '\(text)': must be a number in 0...1, e.g. 0.1")
         }
@@ -109,7 +109,7 @@ public enum ArgumentParsing {
     }
 
     /// A duration such as `2s`, `250ms`, `1.5s`, `1m` or `500us`, in `1 ms...1 h`.
-    public static func duration(_ text: String) throws(ArgumentError) -> Duration {
+    package static func duration(_ text: String) throws(ArgumentError) -> Duration {
         let trimmed = text.trimmingWhitespace()
         let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("µs", 1e3), ("ns", 1), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
         for (suffix, nanosecondsPerUnit) in units where trimmed.hasSuffix(suffix) {

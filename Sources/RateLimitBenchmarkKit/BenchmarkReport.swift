@@ -1,48 +1,48 @@
 /// One cell's result, in the stable JSON schema other tools read (see the README's
 /// "Benchmark output" section). Optional fields are `null` where they do not apply.
-public struct CellResult: Codable, Hashable, Sendable {
-    public var engine: BenchmarkEngine
-    public var workload: Workload
-    public var threads: Int
+package struct CellResult: Codable, Hashable, Sendable {
+    package var engine: BenchmarkEngine
+    package var workload: Workload
+    package var threads: Int
     /// Distinct keys (the bound on tracked keys for `churn`).
-    public var keys: Int
-    public var clock: ClockChoice
+    package var keys: Int
+    package var clock: ClockChoice
     /// Median over repetitions.
-    public var opsPerSecond: Double
-    public var opsPerSecondMin: Double
-    public var opsPerSecondMax: Double
+    package var opsPerSecond: Double
+    package var opsPerSecondMin: Double
+    package var opsPerSecondMax: Double
     /// Latency of sampled decisions over all repetitions, including one clock read (~25 ns).
-    public var p50Nanoseconds: UInt64
-    public var p99Nanoseconds: UInt64
-    public var p999Nanoseconds: UInt64
-    public var maxNanoseconds: UInt64
+    package var p50Nanoseconds: UInt64
+    package var p99Nanoseconds: UInt64
+    package var p999Nanoseconds: UInt64
+    package var maxNanoseconds: UInt64
     /// Decisions allowed and denied, summed over repetitions.
-    public var allowed: Int
-    public var denied: Int
+    package var allowed: Int
+    package var denied: Int
     /// Compare-and-swap retries per decision (`atomic` only).
-    public var casRetriesPerOp: Double?
+    package var casRetriesPerOp: Double?
     /// Buckets evicted while still owing tokens, summed over repetitions.
-    public var evictions: Int?
+    package var evictions: Int?
     /// Resident memory per tracked key, measured in a fresh process with `keys` integer keys.
-    public var bytesPerKey: Double?
+    package var bytesPerKey: Double?
     // Beyond the core schema:
     /// Wall time per decision on each thread: threads ÷ ops/s.
-    public var nanosecondsPerOpPerThread: Double
+    package var nanosecondsPerOpPerThread: Double
     /// This row's median ops/s over the `floor` row's, in the same run.
-    public var ratioToFloor: Double?
+    package var ratioToFloor: Double?
     /// Process resident memory at the end of the last repetition.
-    public var residentBytes: Int
+    package var residentBytes: Int
     /// `churn`: the spread of resident memory over the second half of the run, as a fraction of
     /// its maximum (flat memory is near 0).
-    public var residentDriftSecondHalf: Double?
-    public var repetitions: Int
-    public var durationSeconds: Double
+    package var residentDriftSecondHalf: Double?
+    package var repetitions: Int
+    package var durationSeconds: Double
     /// The allocator the process ran with (`system` or `jemalloc`).
-    public var allocator: String
+    package var allocator: String
 
     /// Encodes every field, writing `null` for those that do not apply (the synthesised encoder
     /// would leave them out, and readers of the schema expect every key).
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(self.engine, forKey: .engine)
         try container.encode(self.workload, forKey: .workload)
@@ -72,16 +72,16 @@ public struct CellResult: Codable, Hashable, Sendable {
 }
 
 /// A whole run: where, how, what, and the verdict.
-public struct BenchmarkReport: Codable, Sendable {
-    public var machine: MachineDescription
+package struct BenchmarkReport: Codable, Sendable {
+    package var machine: MachineDescription
     /// ISO 8601 date and time the run started (UTC).
-    public var date: String
+    package var date: String
     /// The command line that reproduces the run.
-    public var command: String
-    public var cells: [CellResult]
-    public var recommendation: Recommendation?
+    package var command: String
+    package var cells: [CellResult]
+    package var recommendation: Recommendation?
 
-    public init(machine: MachineDescription, date: String, command: String, cells: [CellResult], recommendation: Recommendation?) {
+    package init(machine: MachineDescription, date: String, command: String, cells: [CellResult], recommendation: Recommendation?) {
         self.machine = machine
         self.date = date
         self.command = command

@@ -1,20 +1,20 @@
 import Histogram
 
 /// What to measure.
-public struct BenchmarkPlan: Sendable {
-    public var engines: [BenchmarkEngine]
-    public var workloads: [Workload]
-    public var threads: [Int]
-    public var keys: Int
-    public var duration: Duration
-    public var repetitions: Int
-    public var clock: ClockChoice
+package struct BenchmarkPlan: Sendable {
+    package var engines: [BenchmarkEngine]
+    package var workloads: [Workload]
+    package var threads: [Int]
+    package var keys: Int
+    package var duration: Duration
+    package var repetitions: Int
+    package var clock: ClockChoice
     /// The allocator this process runs with, for the record.
-    public var allocator: String
+    package var allocator: String
     /// For mixed workloads (`recommend`): the share of requests aimed at always-empty buckets.
-    public var denyRatio: Double
+    package var denyRatio: Double
 
-    public init(
+    package init(
         engines: [BenchmarkEngine],
         workloads: [Workload],
         threads: [Int],
@@ -37,20 +37,20 @@ public struct BenchmarkPlan: Sendable {
     }
 
     /// The number of repetitions to run in all.
-    public var repetitionCount: Int {
+    package var repetitionCount: Int {
         self.engines.count * self.workloads.count * self.threads.count * self.repetitions
     }
 }
 
 /// Runs a plan cell by cell and summarises each cell's repetitions.
-public enum BenchmarkRunner {
+package enum BenchmarkRunner {
     /// Measures every cell of `plan`. Repetitions of a workload and thread count cycle through the
     /// engines, so slow drift on a shared machine spreads over all engines instead of biasing one.
     ///
     /// - Parameters:
     ///   - bytesPerKey: Per-engine memory figures (see ``MemoryProbe``), attached to its cells.
     ///   - progress: Called with a line after every repetition.
-    public static func run(_ plan: BenchmarkPlan, bytesPerKey: [BenchmarkEngine: Double], progress: (String) -> Void) -> [CellResult] {
+    package static func run(_ plan: BenchmarkPlan, bytesPerKey: [BenchmarkEngine: Double], progress: (String) -> Void) -> [CellResult] {
         var results: [CellResult] = []
         var done = 0
         for workload in plan.workloads {

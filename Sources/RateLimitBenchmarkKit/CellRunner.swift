@@ -11,19 +11,19 @@ import RateLimitTesting
 import Synchronization
 
 /// One cell of the sweep: an engine, a workload and a thread count.
-public struct CellConfiguration: Hashable, Sendable {
-    public var engine: BenchmarkEngine
-    public var workload: Workload
-    public var threads: Int
+package struct CellConfiguration: Hashable, Sendable {
+    package var engine: BenchmarkEngine
+    package var workload: Workload
+    package var threads: Int
     /// Distinct keys for the keyed workloads.
-    public var keys: Int
-    public var clock: ClockChoice
+    package var keys: Int
+    package var clock: ClockChoice
     /// How long the threads run, per repetition.
-    public var duration: Duration
+    package var duration: Duration
     /// For mixed workloads (`recommend`): the share of requests aimed at always-empty buckets.
-    public var denyRatio: Double
+    package var denyRatio: Double
 
-    public init(engine: BenchmarkEngine, workload: Workload, threads: Int, keys: Int, clock: ClockChoice, duration: Duration, denyRatio: Double = 0) {
+    package init(engine: BenchmarkEngine, workload: Workload, threads: Int, keys: Int, clock: ClockChoice, duration: Duration, denyRatio: Double = 0) {
         self.engine = engine
         self.workload = workload
         self.threads = threads
@@ -35,33 +35,33 @@ public struct CellConfiguration: Hashable, Sendable {
 }
 
 /// What one repetition of a cell measured.
-public struct RepetitionMeasurement: Sendable {
-    public var operations: Int
-    public var elapsedNanoseconds: Int64
-    public var allowed: Int
-    public var latency: Histogram<UInt64>
-    public var casRetries: Int?
-    public var evictions: Int?
+package struct RepetitionMeasurement: Sendable {
+    package var operations: Int
+    package var elapsedNanoseconds: Int64
+    package var allowed: Int
+    package var latency: Histogram<UInt64>
+    package var casRetries: Int?
+    package var evictions: Int?
     /// Resident memory sampled at eight even points of the run.
-    public var residentSamples: [Int]
+    package var residentSamples: [Int]
 
-    public var operationsPerSecond: Double {
+    package var operationsPerSecond: Double {
         Double(self.operations) * 1e9 / Double(max(self.elapsedNanoseconds, 1))
     }
 }
 
 /// Runs cells. Workers are real threads started behind a barrier; the cell's clock starts when the
 /// last worker is ready and stops when the measuring thread raises the stop flag.
-public enum CellRunner {
+package enum CellRunner {
     /// One in this many operations is timed, so that timing does not dominate what it measures.
-    public static let latencySampleInterval = 128
+    package static let latencySampleInterval = 128
     /// Workers poll the stop flag once per batch of this many operations.
     static let batch = 64
     /// Per-thread pre-generated key sequences are this long, and cycled.
     static let streamLength = 1 << 16
 
     /// Runs one repetition of `cell`.
-    public static func measure(_ cell: CellConfiguration) -> RepetitionMeasurement {
+    package static func measure(_ cell: CellConfiguration) -> RepetitionMeasurement {
         // Concrete key and clock types all the way down, so that the compiler specialises each
         // engine's generic code: an existential here would leave `acquire` generic and slow.
         switch (cell.workload, cell.clock) {

@@ -9,28 +9,28 @@ import Foundation
 import RateLimit
 
 /// The machine a run was measured on, recorded with every result.
-public struct MachineDescription: Codable, Hashable, Sendable {
+package struct MachineDescription: Codable, Hashable, Sendable {
     /// CPU model name from `/proc/cpuinfo`.
-    public var cpu: String
+    package var cpu: String
     /// CPUs this process may run on.
-    public var cores: Int
+    package var cores: Int
     /// Online CPUs on the machine.
-    public var logicalProcessors: Int
+    package var logicalProcessors: Int
     /// Physical memory in GiB.
-    public var memoryGiB: Int
+    package var memoryGiB: Int
     /// Kernel release (`uname -r`).
-    public var kernel: String
+    package var kernel: String
     /// Operating system (`PRETTY_NAME` from `/etc/os-release`).
-    public var os: String
+    package var os: String
     /// The Swift compiler the harness was built with.
-    public var swift: String
+    package var swift: String
     /// CPU architecture.
-    public var architecture: String
+    package var architecture: String
     /// A short, file-name-safe label: architecture, core count, CPU model.
-    public var label: String
+    package var label: String
 
     /// Describes the machine this process runs on.
-    public static func current() -> MachineDescription {
+    package static func current() -> MachineDescription {
         let cpu = Self.cpuModel()
         let cores = RateLimiterDefaults.activeProcessorCount
         var names = utsname()

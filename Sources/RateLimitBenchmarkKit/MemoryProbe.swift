@@ -5,10 +5,10 @@ import RateLimitTesting
 /// Bytes per tracked key, measured in a fresh child process (this executable's hidden `memory`
 /// command), so that memory freed by earlier cells and kept by the allocator does not hide what a
 /// limiter really costs.
-public enum MemoryProbe {
+package enum MemoryProbe {
     /// The measurement itself, run in the child: resident memory growth while `engine` tracks
     /// `keys` integer keys, divided by the keys it tracks.
-    public static func measureInThisProcess(engine: BenchmarkEngine, keys: Int) -> Double? {
+    package static func measureInThisProcess(engine: BenchmarkEngine, keys: Int) -> Double? {
         let policy = Workload.neverDryPolicy()
         let before = ResidentMemory.bytes() ?? 0
         func fill<Limiter: RateLimiter<Int>>(_ limiter: Limiter) -> (Int, Limiter) {
@@ -46,7 +46,7 @@ public enum MemoryProbe {
     }
 
     /// Runs `executable memory --engine <engine> --keys <keys>` and reads the figure it prints.
-    public static func measureInChild(engine: BenchmarkEngine, keys: Int, executable: String = "/proc/self/exe") -> Double? {
+    package static func measureInChild(engine: BenchmarkEngine, keys: Int, executable: String = "/proc/self/exe") -> Double? {
         guard engine != .floor else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -5,33 +5,33 @@
 /// the engine with the highest geometric mean of those ratios wins — it is the one that is never
 /// far from the best. When two engines are within 3 % of each other, the one that uses fewer bytes
 /// per key wins. Reference rows (`floor`, `tutorial`) are never recommended.
-public struct Recommendation: Codable, Hashable, Sendable {
+package struct Recommendation: Codable, Hashable, Sendable {
     /// One workload's figures for the recommended engine.
-    public struct Evidence: Codable, Hashable, Sendable {
-        public var workload: Workload
-        public var opsPerSecond: Double
-        public var p99Nanoseconds: UInt64
+    package struct Evidence: Codable, Hashable, Sendable {
+        package var workload: Workload
+        package var opsPerSecond: Double
+        package var p99Nanoseconds: UInt64
         /// This engine's ops/s over the best engine's on this workload.
-        public var ratioToBest: Double
+        package var ratioToBest: Double
         /// The engine that was fastest on this workload.
-        public var best: BenchmarkEngine
+        package var best: BenchmarkEngine
     }
 
-    public var engine: BenchmarkEngine
-    public var runnerUp: BenchmarkEngine?
+    package var engine: BenchmarkEngine
+    package var runnerUp: BenchmarkEngine?
     /// The thread count the decision was made at.
-    public var threads: Int
+    package var threads: Int
     /// Geometric mean of ratio-to-best over the workloads.
-    public var score: Double
-    public var runnerUpScore: Double?
-    public var bytesPerKey: Double?
-    public var evidence: [Evidence]
+    package var score: Double
+    package var runnerUpScore: Double?
+    package var bytesPerKey: Double?
+    package var evidence: [Evidence]
     /// The verdict in one sentence.
-    public var summary: String
+    package var summary: String
 
     /// Recommends an engine from `cells` at the measured thread count nearest to `threads`
     /// (the machine's cores when `nil`), or returns `nil` when no engine cell was measured.
-    public static func make(from cells: [CellResult], threads wanted: Int) -> Recommendation? {
+    package static func make(from cells: [CellResult], threads wanted: Int) -> Recommendation? {
         let candidates = cells.filter(\.engine.isRateLimiter)
         let measuredThreads = Set(candidates.map(\.threads)).sorted()
         guard let threads = measuredThreads.min(by: { abs($0 - wanted) < abs($1 - wanted) || (abs($0 - wanted) == abs($1 - wanted) && $0 > $1) }) else {
@@ -102,7 +102,7 @@ import Darwin
 #endif
 
 /// `value` with `digits` decimals, independent of the locale (unlike `String(format:)`).
-public func decimal(_ value: Double, digits: Int) -> String {
+package func decimal(_ value: Double, digits: Int) -> String {
     guard value.isFinite else { return "n/a" }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }

@@ -6,26 +6,26 @@ import Synchronization
 /// tokens is known, and rounds on the real clock, where admissions must stay within the refill
 /// bounds. Counts every token admitted beyond the bound (over-admission) or short of it
 /// (under-admission).
-public enum StressRunner {
+package enum StressRunner {
     /// What one engine did over the whole run.
-    public struct Outcome: Sendable, CustomStringConvertible {
-        public var engine: BenchmarkEngine
-        public var rounds = 0
-        public var decisions = 0
+    package struct Outcome: Sendable, CustomStringConvertible {
+        package var engine: BenchmarkEngine
+        package var rounds = 0
+        package var decisions = 0
         /// Tokens admitted beyond what the bucket held (frozen clock) or could have earned (real clock).
-        public var overAdmitted = 0
+        package var overAdmitted = 0
         /// Tokens not admitted although the bucket held them (frozen clock) or demand was saturating (real clock).
-        public var underAdmitted = 0
+        package var underAdmitted = 0
         /// Decisions whose fields contradict each other (remaining out of range, and so on).
-        public var inconsistentDecisions = 0
+        package var inconsistentDecisions = 0
         /// The first few violations, described.
-        public var firstViolations: [String] = []
+        package var firstViolations: [String] = []
 
-        public var isClean: Bool {
+        package var isClean: Bool {
             self.overAdmitted == 0 && self.underAdmitted == 0 && self.inconsistentDecisions == 0
         }
 
-        public var description: String {
+        package var description: String {
             "\(self.engine): \(self.rounds) rounds, \(self.decisions) decisions, over-admitted \(self.overAdmitted), under-admitted \(self.underAdmitted), inconsistent \(self.inconsistentDecisions)"
         }
 
@@ -39,7 +39,7 @@ public enum StressRunner {
     }
 
     /// Runs rounds on `engine`, cycling through `threads`, until `duration` has passed.
-    public static func run(engine: BenchmarkEngine, threads: [Int], duration: Duration, progress: (String) -> Void) -> Outcome {
+    package static func run(engine: BenchmarkEngine, threads: [Int], duration: Duration, progress: (String) -> Void) -> Outcome {
         var outcome = Outcome(engine: engine)
         let clock = MonotonicClock()
         let (seconds, attoseconds) = duration.components

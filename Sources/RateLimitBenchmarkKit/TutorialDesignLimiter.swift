@@ -15,7 +15,7 @@ import RateLimit
 /// `get_remaining()` and `get_reset_time()` for the headers — three round trips through the
 /// bucket's lock. Its known weaknesses are kept on purpose: wall-clock time, unbounded memory,
 /// a lock per bucket, and `retryAfter` that points at the next interval boundary.
-public final class TutorialDesignLimiter<Key: Hashable & Sendable>: RateLimiter, @unchecked Sendable {
+package final class TutorialDesignLimiter<Key: Hashable & Sendable>: RateLimiter, @unchecked Sendable {
     // @unchecked: `buckets` is only touched with `storeLock` held, each bucket's state only with
     // its own lock held.
 
@@ -70,24 +70,24 @@ public final class TutorialDesignLimiter<Key: Hashable & Sendable>: RateLimiter,
         }
     }
 
-    public let policy: BucketPolicy
+    package let policy: BucketPolicy
     private let storeLock = PlainMutex()
     private var buckets: [Key: TokenBucket] = [:]
     private let interval: Double
 
     /// Creates the limiter; like the tutorial's, it keeps every client it ever saw.
-    public init(policy: BucketPolicy) {
+    package init(policy: BucketPolicy) {
         self.policy = policy
         let (seconds, attoseconds) = policy.interval.components
         self.interval = Double(seconds) + Double(attoseconds) / 1e18
     }
 
     /// The number of buckets held: it only grows.
-    public var bucketCount: Int {
+    package var bucketCount: Int {
         self.storeLock.withLock { self.buckets.count }
     }
 
-    public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
+    package func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         let bucket = self.storeLock.withLock {
             if let bucket = self.buckets[key] {
                 return bucket
@@ -109,7 +109,7 @@ public final class TutorialDesignLimiter<Key: Hashable & Sendable>: RateLimiter,
         )
     }
 
-    public func acquire(_ key: Key, cost: Int) async throws -> RateLimitDecision {
+    package func acquire(_ key: Key, cost: Int) async throws -> RateLimitDecision {
         try self.checkedAcquire(key, cost: cost)
     }
 }

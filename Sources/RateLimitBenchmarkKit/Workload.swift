@@ -1,7 +1,7 @@
 import RateLimit
 
 /// What the threads of a cell ask for.
-public enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+package enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     /// One key whose bucket never runs dry: the contended allow path.
     case hotAllow = "hot-allow"
     /// One key whose bucket is always empty: the contended deny path.
@@ -17,26 +17,26 @@ public enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConve
     /// IPv4 address strings drawn uniformly from `--keys`: the realistic case, hashing included.
     case uniformIP = "uniform-ip"
 
-    public var description: String { self.rawValue }
+    package var description: String { self.rawValue }
 
     /// Parses a comma-separated list such as `hot-allow,churn`.
-    public static func parseList(_ text: String) throws(ArgumentError) -> [Workload] {
+    package static func parseList(_ text: String) throws(ArgumentError) -> [Workload] {
         try parseCommaSeparated(text, allowed: Self.allCases.map(\.rawValue)) { Workload(rawValue: $0) }
     }
 
     /// The engines' bound on tracked keys in a churn cell.
-    public static let churnMaxKeys = 16_384
+    package static let churnMaxKeys = 16_384
 
     /// The policy of every cell except churn: a bucket of 2²⁹ tokens refilling one per second,
     /// so a key in use never runs dry during a cell and a drained key stays empty.
-    public static func neverDryPolicy() -> BucketPolicy {
+    package static func neverDryPolicy() -> BucketPolicy {
         // Statically valid: the window is 2²⁹ s in ns, far below 2⁶¹ ticks.
         try! BucketPolicy(capacity: 1 << 29, refill: 1, every: .seconds(1))
     }
 
     /// The churn policy: the tutorial's 10 per burst and 2 per second, so that buckets owe
     /// tokens for half a second and a flood forces real evictions.
-    public static func churnPolicy() -> BucketPolicy {
+    package static func churnPolicy() -> BucketPolicy {
         try! BucketPolicy(capacity: 10, refill: 2, every: .seconds(1))
     }
 }

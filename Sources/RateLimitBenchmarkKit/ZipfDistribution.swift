@@ -1,11 +1,11 @@
 /// Samples ranks `0..<count` with probability proportional to `1 / (rank + 1)^exponent`.
 ///
 /// - Complexity: O(count) to build (a cumulative table), O(log count) per sample.
-public struct ZipfDistribution: Sendable {
+package struct ZipfDistribution: Sendable {
     private let cumulative: [Double]
 
     /// Creates the distribution over `count` ranks (at least 1) with the given exponent (> 0).
-    public init(count: Int, exponent: Double) {
+    package init(count: Int, exponent: Double) {
         precondition(count >= 1 && exponent > 0)
         var cumulative = [Double]()
         cumulative.reserveCapacity(count)
@@ -18,7 +18,7 @@ public struct ZipfDistribution: Sendable {
     }
 
     /// The rank for a uniform sample `unit` in `0..<1`.
-    public func rank(forUnit unit: Double) -> Int {
+    package func rank(forUnit unit: Double) -> Int {
         var low = 0
         var high = self.cumulative.count - 1
         while low < high {
@@ -33,7 +33,7 @@ public struct ZipfDistribution: Sendable {
     }
 
     /// A rank drawn with `generator`.
-    public func sample(using generator: inout some RandomNumberGenerator) -> Int {
+    package func sample(using generator: inout some RandomNumberGenerator) -> Int {
         self.rank(forUnit: Double.random(in: 0..<1, using: &generator))
     }
 }

@@ -18,6 +18,7 @@ public struct ConformanceScenario: Hashable, Sendable, CustomStringConvertible {
     /// For ``Kind/contention`` and ``Kind/realClock``: how many threads race.
     public let threads: Int?
 
+    /// The name, with the thread count where there is one.
     public var description: String {
         self.threads.map { "\(self.name) (\($0) threads)" } ?? self.name
     }
@@ -73,6 +74,7 @@ public struct ConformanceFailure: Error, Hashable, Sendable, CustomStringConvert
     /// What was expected and what happened.
     public let message: String
 
+    /// The failure in one line.
     public var description: String {
         "\(self.engine) failed \(self.scenario): \(self.message)"
     }

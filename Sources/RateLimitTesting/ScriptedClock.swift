@@ -15,6 +15,7 @@ public final class ScriptedClock: RateLimitClock, Sendable {
         self.reading = Atomic(nanoseconds)
     }
 
+    /// The reading last set.
     public func monotonicNanoseconds() -> Int64 {
         // Acquiring/releasing: a thread that reads a value also sees what the setter did before.
         self.reading.load(ordering: .acquiring)

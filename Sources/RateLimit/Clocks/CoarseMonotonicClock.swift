@@ -14,6 +14,7 @@ public struct CoarseMonotonicClock: RateLimitClock, Hashable {
     /// Creates the clock.
     public init() {}
 
+    /// The time of the last scheduler tick, in nanoseconds since boot.
     @inlinable
     public func monotonicNanoseconds() -> Int64 {
         crl_monotonic_coarse_nanoseconds()

@@ -5,6 +5,7 @@ public struct MonotonicClock: RateLimitClock, Hashable {
     /// Creates the clock.
     public init() {}
 
+    /// `CLOCK_MONOTONIC` in nanoseconds since boot.
     @inlinable
     public func monotonicNanoseconds() -> Int64 {
         crl_monotonic_nanoseconds()

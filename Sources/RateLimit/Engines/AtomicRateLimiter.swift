@@ -49,7 +49,9 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
     // @unchecked: `store` is raw memory guarded by atomics, grace periods and a writer lock (see
     // ConcurrentBucketStore).
 
+    /// The policy every bucket follows.
     public let policy: BucketPolicy
+    /// The most buckets the engine keeps at once.
     public let maxKeys: Int
     @usableFromInline let clock: ClockSource
     @usableFromInline let store: ConcurrentBucketStore<Key>
@@ -95,6 +97,7 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
         try self.checkedAcquire(key, cost: cost)
     }
 
+    /// What the table holds and has dropped, read under the engine's lock(s).
     public var statistics: RateLimiterStatistics {
         self.store.statistics
     }

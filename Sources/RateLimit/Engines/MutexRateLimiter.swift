@@ -11,7 +11,9 @@
 public final class MutexRateLimiter<Key: Hashable & Sendable>: BoundedRateLimiter, @unchecked Sendable {
     // @unchecked: `tables` is raw memory, and every access to it holds the table's lock.
 
+    /// The policy every bucket follows.
     public let policy: BucketPolicy
+    /// The most buckets the engine keeps at once.
     public let maxKeys: Int
     @usableFromInline let arithmetic: BucketArithmetic
     @usableFromInline let clock: ClockSource
@@ -59,6 +61,7 @@ public final class MutexRateLimiter<Key: Hashable & Sendable>: BoundedRateLimite
         try self.checkedAcquire(key, cost: cost)
     }
 
+    /// What the table holds and has dropped, read under the engine's lock(s).
     public var statistics: RateLimiterStatistics {
         self.tables.statistics()
     }

@@ -14,7 +14,9 @@
 public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimiter, @unchecked Sendable {
     // @unchecked: `tables` is raw memory, and every access to a shard holds that shard's lock.
 
+    /// The policy every bucket follows.
     public let policy: BucketPolicy
+    /// The most buckets the engine keeps at once.
     public let maxKeys: Int
     /// The number of shards, a power of two.
     public let shardCount: Int
@@ -92,6 +94,7 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
         try self.checkedAcquire(key, cost: cost)
     }
 
+    /// What the table holds and has dropped, read under the engine's lock(s).
     public var statistics: RateLimiterStatistics {
         self.tables.statistics()
     }

@@ -1,13 +1,13 @@
 /// The results as CSV: one row per cell, the JSON schema's fields as columns.
-public enum CSVRenderer {
-    public static let headers = [
+package enum CSVRenderer {
+    package static let headers = [
         "engine", "workload", "threads", "keys", "clock", "opsPerSecond", "opsPerSecondMin", "opsPerSecondMax",
         "p50Nanoseconds", "p99Nanoseconds", "p999Nanoseconds", "maxNanoseconds", "allowed", "denied",
         "casRetriesPerOp", "evictions", "bytesPerKey", "nanosecondsPerOpPerThread", "ratioToFloor", "residentBytes",
         "residentDriftSecondHalf", "repetitions", "durationSeconds", "allocator",
     ]
 
-    public static func render(_ cells: [CellResult]) -> String {
+    package static func render(_ cells: [CellResult]) -> String {
         var lines = [self.headers.joined(separator: ",")]
         for cell in cells {
             let fields: [String] = [

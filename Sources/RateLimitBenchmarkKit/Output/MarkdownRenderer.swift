@@ -1,7 +1,7 @@
 /// The human summary written next to the JSON: machine, command, one table per workload (ops/s
 /// and ratio to the floor per thread count), its chart, and the recommendation.
-public enum MarkdownRenderer {
-    public static func render(_ report: BenchmarkReport, chartFiles: [Workload: String]) -> String {
+package enum MarkdownRenderer {
+    package static func render(_ report: BenchmarkReport, chartFiles: [Workload: String]) -> String {
         let machine = report.machine
         var text = "# Rate limiter benchmark — \(machine.label)\n\n"
         text += "- Date: \(report.date)\n"

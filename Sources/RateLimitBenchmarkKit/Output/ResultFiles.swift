@@ -2,9 +2,9 @@ import Foundation
 
 /// Writes a run's files: `<directory>/<machine label>/<date>-<label>.json`, `.csv`, `.md` and one
 /// `-<workload>.svg` chart per workload.
-public enum ResultFiles {
+package enum ResultFiles {
     /// Writes every file and returns their paths.
-    public static func write(_ report: BenchmarkReport, to directory: String, label: String) throws -> [String] {
+    package static func write(_ report: BenchmarkReport, to directory: String, label: String) throws -> [String] {
         let folder = URL(fileURLWithPath: directory).appendingPathComponent(report.machine.label)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let stem = "\(report.date.prefix(10))-\(label)"
@@ -27,7 +27,7 @@ public enum ResultFiles {
     }
 
     /// The report as pretty-printed JSON with sorted keys.
-    public static func json(_ report: BenchmarkReport) throws -> String {
+    package static func json(_ report: BenchmarkReport) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"

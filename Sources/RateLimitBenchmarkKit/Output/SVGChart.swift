@@ -1,12 +1,12 @@
 /// Draws ops/s against threads for one workload: one line per engine, the floor dashed, on a
 /// logarithmic axis so that engines an order of magnitude apart stay readable. Plain SVG, no
 /// dependencies.
-public enum SVGChart {
+package enum SVGChart {
     static let palette: [BenchmarkEngine: String] = [
         .mutex: "#1f77b4", .atomic: "#d62728", .sharded: "#2ca02c", .tutorial: "#9467bd", .floor: "#555555",
     ]
 
-    public static func render(workload: Workload, cells: [CellResult], machine: MachineDescription) -> String {
+    package static func render(workload: Workload, cells: [CellResult], machine: MachineDescription) -> String {
         let cells = cells.filter { $0.workload == workload && $0.opsPerSecond > 0 }
         let threads = Set(cells.map(\.threads)).sorted()
         let engines = BenchmarkEngine.allCases.filter { engine in cells.contains { $0.engine == engine } }

@@ -1,7 +1,7 @@
 /// Plain-text tables for the terminal.
-public enum TextTable {
+package enum TextTable {
     /// Renders a table with one row of headers and right-aligned numeric columns.
-    public static func render(headers: [String], rows: [[String]]) -> String {
+    package static func render(headers: [String], rows: [[String]]) -> String {
         var widths = headers.map(\.count)
         for row in rows {
             for (column, cell) in row.enumerated() where column < widths.count {
@@ -23,7 +23,7 @@ public enum TextTable {
     }
 
     /// The result table: one row per cell, grouped by workload.
-    public static func render(_ cells: [CellResult]) -> String {
+    package static func render(_ cells: [CellResult]) -> String {
         let headers = ["workload", "engine", "threads", "Mops/s", "min–max", "×floor", "ns/op/thr", "p50", "p99", "p99.9", "max", "CAS/op", "evicted", "B/key"]
         let rows = cells.map { cell -> [String] in
             [
