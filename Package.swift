@@ -7,19 +7,103 @@ let package = Package(
     products: [
         .library(name: "RateLimit", targets: ["RateLimit"]),
         .library(name: "RateLimitTesting", targets: ["RateLimitTesting"]),
+        .library(name: "RateLimitHummingbird", targets: ["RateLimitHummingbird"]),
+        .library(name: "RateLimitRedis", targets: ["RateLimitRedis"]),
         .executable(name: "ratelimit-bench", targets: ["ratelimit-bench"]),
+        .executable(name: "ratelimit-demo", targets: ["RateLimitDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-http-structured-headers", from: "1.7.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // What Glibc does not export to Swift: the rseq CPU id, the adaptive pthread mutex and the
         // coarse monotonic clock.
         .target(name: "CRateLimitShims"),
+
+        // The engines. Free of NIO and Hummingbird on purpose.
         .target(name: "RateLimit", dependencies: ["CRateLimitShims"]),
         .target(name: "RateLimitTesting", dependencies: ["RateLimit"]),
         .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "RateLimitTesting"]),
+
+        // HTTP: Hummingbird middleware and the demo server.
+        .target(
+            name: "RateLimitHummingbird",
+            dependencies: [
+                "RateLimit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .executableTarget(
+            name: "RateLimitDemo",
+            dependencies: [
+                "RateLimit",
+                "RateLimitHummingbird",
+                "RateLimitRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(
+            name: "RateLimitHummingbirdTests",
+            dependencies: [
+                "RateLimit",
+                "RateLimitHummingbird",
+                "RateLimitDemo",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
+            ]
+        ),
+
+        // Many instances: the Redis engine, speaking RESP2 over SwiftNIO.
+        .target(
+            name: "RateLimitRedis",
+            dependencies: [
+                "RateLimit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(
+            name: "RateLimitRedisTests",
+            dependencies: [
+                "RateLimit",
+                "RateLimitRedis",
+                "RateLimitTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
 
         // The benchmark harness: the measuring machinery in a library (so that it is tested), the
         // command line in a thin executable.
@@ -36,7 +120,11 @@ let package = Package(
             name: "ratelimit-bench",
             dependencies: [
                 "RateLimitBenchmarkKit",
+                "RateLimit",
+                "RateLimitRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/RateLimitBench"
         ),

@@ -1,0 +1,115 @@
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import RateLimit
+import RateLimitHummingbird
+
+/// The demo's request context: Hummingbird's basic context plus the connection's address, which
+/// the rate limiter keys clients by.
+struct DemoRequestContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// Builds the tutorial's API from a ``DemoConfiguration``.
+enum DemoApplication {
+    /// Paths that are never limited: health checks and metrics scrapes must not spend, or be
+    /// refused by, a client's quota.
+    static let exemptPaths: Set<String> = ["/health", "/metrics"]
+
+    /// The application, ready to run or to test.
+    ///
+    /// - Parameters:
+    ///   - configuration: Validated settings.
+    ///   - registry: Where metrics are kept and what `/metrics` reports.
+    ///   - clock: The limiter's clock; tests pass a `ManualClock`.
+    ///   - logger: The application's logger.
+    static func build(
+        configuration: DemoConfiguration,
+        registry: PrometheusCollectorRegistry,
+        clock: some RateLimitClock = MonotonicClock(),
+        logger: Logger
+    ) throws(RateLimitError) -> some ApplicationProtocol {
+        let router = try Self.router(configuration: configuration, registry: registry, clock: clock)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ratelimit-demo"),
+            logger: logger
+        )
+    }
+
+    /// The routes, behind the rate-limit middleware unless the engine is `none`.
+    static func router(
+        configuration: DemoConfiguration,
+        registry: PrometheusCollectorRegistry,
+        clock: some RateLimitClock
+    ) throws(RateLimitError) -> Router<DemoRequestContext> {
+        let router = Router(context: DemoRequestContext.self)
+        if let policy = configuration.policy {
+            let limiter = try Self.limiter(configuration.engine, policy: policy, clock: clock)
+            router.add(
+                middleware: try RateLimitMiddleware(
+                    limiter: limiter,
+                    key: .remoteAddress(trustedProxies: configuration.trustedProxies),
+                    exemptPaths: Self.exemptPaths,
+                    headers: configuration.headerStyle,
+                    metricsFactory: Self.metricsFactory(registry)
+                )
+            )
+        }
+        // Static bodies: the handlers cost next to nothing, so the benchmark measures the
+        // middleware, not a JSON encoder.
+        router.get("/") { _, _ in Self.json(#"{"message":"Hello, world!"}"#) }
+        router.get("/data") { _, _ in Self.json(#"{"data":"Some important information"}"#) }
+        router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+            )
+        }
+        return router
+    }
+
+    /// The engine selected by `--engine`.
+    static func limiter(
+        _ engine: DemoEngine,
+        policy: BucketPolicy,
+        clock: some RateLimitClock
+    ) throws(RateLimitError) -> any AsyncRateLimiter<ClientKey> {
+        switch engine {
+        case .mutex: try MutexRateLimiter<ClientKey>(policy: policy, clock: clock)
+        case .atomic: try AtomicRateLimiter<ClientKey>(policy: policy, clock: clock)
+        case .sharded: try ShardedRateLimiter<ClientKey>(policy: policy, clock: clock)
+        case .none:
+            throw RateLimitError(code: .invalidConfiguration, message: "invalid engine none: no limiter to build (run without the middleware)")
+        }
+    }
+
+    /// A Prometheus factory whose decision-timer buckets fit decisions that take microseconds,
+    /// not the default buckets sized for whole requests.
+    static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets[RateLimitMetricLabels.decisionDuration] = [
+            .nanoseconds(250), .microseconds(1), .microseconds(4), .microseconds(16), .microseconds(64),
+            .microseconds(256), .milliseconds(1), .milliseconds(10), .milliseconds(100),
+        ]
+        return factory
+    }
+
+    private static func json(_ body: StaticString) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(staticString: body))
+        )
+    }
+}

@@ -1,0 +1,55 @@
+/// What a rate limiter counts requests against: a client's IP address or network, a name such
+/// as an API key or user id, or the one bucket shared by requests that identify no client.
+///
+/// An address key holds 16 bytes inline, so keying by IP allocates nothing per request. Keys of
+/// different kinds never collide: the name `"192.0.2.7"` and the address `192.0.2.7` are two
+/// clients.
+public struct ClientKey: Hashable, Sendable, CustomStringConvertible {
+    private enum Storage: Hashable, Sendable {
+        case address(IPAddress)
+        case name(String)
+        case unidentified
+    }
+
+    private let storage: Storage
+
+    private init(_ storage: Storage) {
+        self.storage = storage
+    }
+
+    /// A key for an IP address, or for the network an address was masked to.
+    public static func address(_ address: IPAddress) -> ClientKey {
+        ClientKey(.address(address))
+    }
+
+    /// A key for a name: an API key, a user id, a tenant.
+    public static func name(_ name: String) -> ClientKey {
+        ClientKey(.name(name))
+    }
+
+    /// The single key of every request whose client cannot be identified, under
+    /// ``UnidentifiedClientPolicy/sharedBucket``.
+    public static let unidentified = ClientKey(.unidentified)
+
+    /// The address, for an address key.
+    public var address: IPAddress? {
+        if case .address(let address) = self.storage { return address }
+        return nil
+    }
+
+    /// The name, for a name key.
+    public var name: String? {
+        if case .name(let name) = self.storage { return name }
+        return nil
+    }
+
+    /// The address or name, or `unidentified`. Suitable for logs; names are truncated to 64
+    /// characters so that a long key cannot flood a log line.
+    public var description: String {
+        switch self.storage {
+        case .address(let address): address.description
+        case .name(let name): name.count > 64 ? String(name.prefix(64)) + "…" : name
+        case .unidentified: "unidentified"
+        }
+    }
+}

@@ -1,0 +1,296 @@
+public import Hummingbird
+public import Logging
+public import Metrics
+public import RateLimit
+
+/// Middleware that limits each client to a token-bucket policy, answering `429 Too Many
+/// Requests` when the client's bucket is empty.
+///
+/// Add it to a router to limit every route, or to a route group to give the group its own
+/// policy. Each middleware has its own limiter — any ``RateLimit/AsyncRateLimiter`` keyed by
+/// ``ClientKey``, in memory or shared — and a name that labels its headers, logs and metrics.
+///
+/// ```swift
+/// struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
+///     var coreContext: CoreRequestContextStorage
+///     let remoteAddress: SocketAddress?
+///     init(source: ApplicationRequestContextSource) {
+///         self.coreContext = .init(source: source)
+///         self.remoteAddress = source.channel.remoteAddress
+///     }
+/// }
+///
+/// let router = Router(context: AppRequestContext.self)
+/// let policy = try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1))
+/// router.add(middleware: try RateLimitMiddleware(
+///     limiter: try AtomicRateLimiter<ClientKey>(policy: policy),
+///     exemptPaths: ["/health"]
+/// ))
+/// ```
+///
+/// ## Responses
+/// - **Allowed**: the handler's response, with the rate-limit headers of ``RateLimitHeaderStyle``
+///   (on error responses from the handler too).
+/// - **Denied**: `429` with the same headers, `Retry-After` in whole seconds rounded up (at least
+///   1), and a small JSON body: `{"error":"Too Many Requests","detail":"…","retryAfter":1}`. A
+///   request whose cost exceeds the capacity gets `429` without `Retry-After`: no wait helps.
+/// - **No client key**: see ``UnidentifiedClientPolicy``.
+/// - **No decision**: `500` when the cost closure returns a negative cost (a bug, logged at
+///   `error`); `503` when the limiter throws (for example, its shared store is unreachable).
+///
+/// ## Header values
+/// For a decision `d` of a policy with capacity `c`:
+/// `X-RateLimit-Limit` = `c`; `X-RateLimit-Remaining` = `d.remaining`; `X-RateLimit-Reset` =
+/// seconds until the bucket is full, rounded up (a delta, **not** a Unix time);
+/// `RateLimit-Policy: "name";q=c;w=W` with `W` the seconds to refill an empty bucket, rounded up;
+/// `RateLimit: "name";r=d.remaining;t=T` with `T` the same as `X-RateLimit-Reset`.
+///
+/// ## Observability
+/// Denials are logged at `deniedLogLevel` (`info` by default, `nil` for none), allowed requests
+/// at `allowedLogLevel` (`nil` by default), through the request's logger. Counters and a timer
+/// go to `metricsFactory`: `ratelimit_requests_total{policy, outcome}` with outcome `allowed`,
+/// `denied`, `rejected` or `error`, and `ratelimit_decision_duration_seconds{policy}`.
+public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The policy's name in headers, logs and metrics.
+    public let name: String
+    /// The limiter deciding for this middleware.
+    public let limiter: any AsyncRateLimiter<ClientKey>
+
+    private let key: ClientKeyExtractor<Context>
+    private let unidentifiedClients: UnidentifiedClientPolicy
+    /// Substrings, so that a request path is looked up without copying it.
+    private let exemptPaths: Set<Substring>
+    /// The limiter's synchronous form when it has one: a plain call through the existential
+    /// costs a third of an `async` one, and every request pays it.
+    private let synchronousLimiter: (any RateLimiter<ClientKey>)?
+    private let cost: (@Sendable (Request, Context) -> Int)?
+    private let headers: RateLimitHeaders
+    private let deniedLogLevel: Logger.Level?
+    private let allowedLogLevel: Logger.Level?
+    private let metrics: RateLimitMetrics
+
+    /// Creates a rate-limit middleware.
+    ///
+    /// - Parameters:
+    ///   - limiter: The limiter; its ``RateLimit/AsyncRateLimiter/policy`` is what the headers
+    ///     advertise.
+    ///   - name: The policy's name: 1–64 printable ASCII characters. Give nested middlewares
+    ///     different names; clients tell their `RateLimit` list members apart by it.
+    ///   - key: How to identify the client.
+    ///   - unidentifiedClients: What to do when `key` finds no client.
+    ///   - exemptPaths: Paths never limited, such as `"/health"`: each starts with `/` and does not
+    ///     end with one. A request is exempt when its path (less one trailing `/`) or the path of
+    ///     the route it matched (as Hummingbird prints it, such as `/users/{id}`) is listed.
+    ///   - headers: Which rate-limit headers to send.
+    ///   - deniedLogLevel: The level to log denials at, or `nil` for none.
+    ///   - allowedLogLevel: The level to log allowed requests at, or `nil` (the default) for none.
+    ///   - metricsFactory: Where counters and timers go. Defaults to the factory bootstrapped
+    ///     when the middleware is created, so bootstrap `MetricsSystem` first.
+    ///   - cost: Tokens a request takes; 1 when `nil`. `0` checks without taking. A negative
+    ///     result is a bug: the request is answered `500` and the error logged.
+    /// - Throws: ``RateLimit/RateLimitError/Code/invalidConfiguration`` naming the value for an
+    ///   invalid `name` or exempt path, or a policy too large for the IETF headers.
+    public init(
+        limiter: some AsyncRateLimiter<ClientKey>,
+        name: String = "default",
+        key: ClientKeyExtractor<Context>,
+        unidentifiedClients: UnidentifiedClientPolicy = .sharedBucket,
+        exemptPaths: Set<String> = [],
+        headers: RateLimitHeaderStyle = .both,
+        deniedLogLevel: Logger.Level? = .info,
+        allowedLogLevel: Logger.Level? = nil,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        cost: (@Sendable (Request, Context) -> Int)? = nil
+    ) throws(RateLimitError) {
+        try self.init(
+            limiter: limiter,
+            name: name,
+            resolvedKey: key,
+            unidentifiedClients: unidentifiedClients,
+            exemptPaths: exemptPaths,
+            headers: headers,
+            deniedLogLevel: deniedLogLevel,
+            allowedLogLevel: allowedLogLevel,
+            metricsFactory: metricsFactory,
+            cost: cost
+        )
+    }
+
+    /// The designated initializer, with a label of its own so that the constrained convenience
+    /// initializer can call it without calling itself.
+    private init(
+        limiter: some AsyncRateLimiter<ClientKey>,
+        name: String,
+        resolvedKey key: ClientKeyExtractor<Context>,
+        unidentifiedClients: UnidentifiedClientPolicy,
+        exemptPaths: Set<String>,
+        headers: RateLimitHeaderStyle,
+        deniedLogLevel: Logger.Level?,
+        allowedLogLevel: Logger.Level?,
+        metricsFactory: any MetricsFactory,
+        cost: (@Sendable (Request, Context) -> Int)?
+    ) throws(RateLimitError) {
+        guard RateLimitHeaders.isValidPolicyName(name) else {
+            throw RateLimitError(
+                code: .invalidConfiguration,
+                message: "invalid rate-limit policy name \"\(name.prefix(80))\": must be 1...64 printable ASCII characters"
+            )
+        }
+        for path in exemptPaths where !path.hasPrefix("/") || (path.count > 1 && path.hasSuffix("/")) {
+            throw RateLimitError(
+                code: .invalidConfiguration,
+                message: "invalid exempt path \"\(path.prefix(80))\": must start with \"/\" and not end with one, such as \"/health\""
+            )
+        }
+        self.limiter = limiter
+        self.synchronousLimiter = limiter as? any RateLimiter<ClientKey>
+        self.name = name
+        self.key = key
+        self.unidentifiedClients = unidentifiedClients
+        self.exemptPaths = Set(exemptPaths.map { $0[...] })
+        self.cost = cost
+        self.headers = try RateLimitHeaders(style: headers, policyName: name, policy: limiter.policy)
+        self.deniedLogLevel = deniedLogLevel
+        self.allowedLogLevel = allowedLogLevel
+        self.metrics = RateLimitMetrics(policyName: name, factory: metricsFactory)
+    }
+
+    /// Takes the request's cost from its client's bucket and calls `next` if the bucket held
+    /// enough, or answers `429` (or `400`/`500`/`503`, see the type's documentation) without
+    /// calling it. Exempt paths go straight to `next`.
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if !self.exemptPaths.isEmpty, self.isExempt(request, context: context) {
+            return try await next(request, context)
+        }
+
+        let key: ClientKey
+        if let found = self.key.key(for: request, context: context) {
+            key = found
+        } else {
+            switch self.unidentifiedClients.action {
+            case .sharedBucket:
+                key = .unidentified
+            case .reject(let status):
+                self.metrics.rejected.increment()
+                if let level = self.deniedLogLevel {
+                    context.logger.log(level: level, "Rejected request: no client key", metadata: ["ratelimit.policy": "\(self.name)"])
+                }
+                return RateLimitResponses.unidentified(status)
+            }
+        }
+
+        let cost = self.cost?(request, context) ?? 1
+        let decision: RateLimitDecision
+        let start = MonotonicClock().monotonicNanoseconds()
+        do {
+            // Checked here as well as by the engines, so that a limiter written elsewhere cannot
+            // turn a bug in the cost closure into a refund of tokens.
+            guard cost >= 0 else {
+                throw RateLimitError(code: .invalidCost, message: "invalid cost \(cost): must be in 0...\(Int.max)")
+            }
+            if let synchronousLimiter = self.synchronousLimiter {
+                decision = try synchronousLimiter.checkedAcquire(key, cost: cost)
+            } else {
+                decision = try await self.limiter.acquire(key, cost: cost)
+            }
+        } catch let error as RateLimitError where error.code == .invalidCost {
+            self.metrics.errors.increment()
+            context.logger.error(
+                "Rate-limit cost closure returned an invalid cost",
+                metadata: ["ratelimit.policy": "\(self.name)", "ratelimit.cost": "\(cost)", "error": "\(error)"]
+            )
+            return RateLimitResponses.failure(.internalServerError)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            self.metrics.errors.increment()
+            context.logger.error("Rate limiter failed", metadata: ["ratelimit.policy": "\(self.name)", "error": "\(error)"])
+            return RateLimitResponses.failure(.serviceUnavailable)
+        }
+        self.metrics.decisionDuration.recordNanoseconds(MonotonicClock().monotonicNanoseconds() - start)
+
+        guard decision.isAllowed else {
+            self.metrics.denied.increment()
+            let retryAfter = RateLimitHeaders.retryAfterSeconds(decision)
+            if let level = self.deniedLogLevel {
+                context.logger.log(
+                    level: level,
+                    "Rate limit exceeded",
+                    metadata: [
+                        "ratelimit.policy": "\(self.name)",
+                        "ratelimit.client": "\(key)",
+                        "ratelimit.cost": "\(cost)",
+                        "ratelimit.retry_after": "\(retryAfter.map(String.init) ?? "never")",
+                    ]
+                )
+            }
+            var response = RateLimitResponses.tooManyRequests(retryAfterSeconds: retryAfter)
+            self.headers.write(decision, to: &response.headers)
+            return response
+        }
+
+        self.metrics.allowed.increment()
+        if let level = self.allowedLogLevel {
+            context.logger.log(
+                level: level,
+                "Rate limit allowed request",
+                metadata: ["ratelimit.policy": "\(self.name)", "ratelimit.client": "\(key)", "ratelimit.remaining": "\(decision.remaining)"]
+            )
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError where self.headers.style != .none {
+            throw ErrorWithRateLimitHeaders(original: error, decision: decision, headers: self.headers)
+        }
+        self.headers.write(decision, to: &response.headers)
+        return response
+    }
+
+    private func isExempt(_ request: Request, context: Context) -> Bool {
+        // The raw request target, less the query and one trailing slash: sliced on UTF-8
+        // indices, without a copy or grapheme breaking.
+        var path = request.head.path?[...] ?? "/"
+        if let query = path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+            path = path[..<query]
+        }
+        if path.utf8.count > 1, path.utf8.last == UInt8(ascii: "/") {
+            path = path[..<path.utf8.index(before: path.endIndex)]
+        }
+        if self.exemptPaths.contains(path) { return true }
+        return context.endpointPath.map { self.exemptPaths.contains($0[...]) } ?? false
+    }
+}
+
+extension RateLimitMiddleware where Context: RemoteAddressRequestContext {
+    /// Creates a rate-limit middleware that keys clients by IP address by default.
+    ///
+    /// See ``init(limiter:name:key:unidentifiedClients:exemptPaths:headers:deniedLogLevel:allowedLogLevel:metricsFactory:cost:)``
+    /// for the parameters; `key` defaults to ``ClientKeyExtractor/remoteAddress`` (the
+    /// connection's address, IPv6 by /64, no trusted proxies).
+    public init(
+        limiter: some AsyncRateLimiter<ClientKey>,
+        name: String = "default",
+        key: ClientKeyExtractor<Context> = .remoteAddress,
+        unidentifiedClients: UnidentifiedClientPolicy = .sharedBucket,
+        exemptPaths: Set<String> = [],
+        headers: RateLimitHeaderStyle = .both,
+        deniedLogLevel: Logger.Level? = .info,
+        allowedLogLevel: Logger.Level? = nil,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        cost: (@Sendable (Request, Context) -> Int)? = nil
+    ) throws(RateLimitError) {
+        try self.init(
+            limiter: limiter,
+            name: name,
+            resolvedKey: key,
+            unidentifiedClients: unidentifiedClients,
+            exemptPaths: exemptPaths,
+            headers: headers,
+            deniedLogLevel: deniedLogLevel,
+            allowedLogLevel: allowedLogLevel,
+            metricsFactory: metricsFactory,
+            cost: cost
+        )
+    }
+}
