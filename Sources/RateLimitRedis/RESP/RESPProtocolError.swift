@@ -1,0 +1,12 @@
+/// Bytes from the server that are not valid RESP2, or exceed the decoder's limits.
+///
+/// A connection that sees one of these can no longer tell where the next reply starts, so it is
+/// closed and every request waiting on it fails.
+struct RESPProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What was wrong, naming the offending bytes or length and what was expected.
+    let message: String
+
+    var description: String {
+        "RESP protocol error: \(self.message)"
+    }
+}

@@ -1,0 +1,124 @@
+import RateLimit
+
+/// Where the Redis server is and how the limiter talks to it.
+///
+/// Most deployments need only a URL (see ``init(url:)``); the other settings have defaults
+/// suited to a rate limiter on the request path:
+///
+/// ```swift
+/// var configuration = try RedisConfiguration(url: "redis://:s3cret@redis.internal:6379/2")
+/// configuration.commandTimeout = .milliseconds(100)
+/// ```
+///
+/// Values are checked when a ``RedisRateLimiter`` is created; an out-of-range value throws
+/// ``RateLimitError/Code/invalidConfiguration`` with a message naming it and the allowed range.
+public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
+    /// The server's host name or IP address (IPv6 without brackets). `127.0.0.1` by default.
+    public var host: String
+    /// The server's TCP port, in `1...65535`. `6379` by default.
+    public var port: Int
+    /// The ACL user name sent with `AUTH` (Redis 6 and later), or `nil` for the default user.
+    public var username: String?
+    /// The password sent with `AUTH`, or `nil` to skip authentication.
+    public var password: String?
+    /// The logical database selected with `SELECT`, in `0...2147483647`. `0` by default.
+    public var database: Int
+    /// What every bucket's key starts with; the client key follows in braces, as a cluster hash
+    /// tag: `ratelimit:{203.0.113.7}`. Must not contain `{` or `}`. `"ratelimit:"` by default.
+    public var keyPrefix: String
+    /// Connections kept open, in `1...256`; concurrent decisions are pipelined on each.
+    /// `2` by default.
+    public var poolSize: Int
+    /// The longest a new connection may take, TCP connect and handshake (`AUTH`, `SELECT`,
+    /// `SCRIPT LOAD`) together, in `1 ms...1 h`. 1 second by default.
+    public var connectTimeout: Duration
+    /// The longest a decision waits for Redis, in `1 ms...1 h`: past it, the failure policy
+    /// decides. 250 ms by default.
+    public var commandTimeout: Duration
+    /// The first delay before reconnecting after a failure, in `1 ms...1 h`. 50 ms by default.
+    public var minimumReconnectDelay: Duration
+    /// The cap on the delay between reconnection attempts, which doubles after each failure, in
+    /// `minimumReconnectDelay...1 h`. 2 seconds by default.
+    public var maximumReconnectDelay: Duration
+
+    /// Creates a configuration for a server, with default settings for everything else.
+    public init(host: String = "127.0.0.1", port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+        self.keyPrefix = "ratelimit:"
+        self.poolSize = 2
+        self.connectTimeout = .seconds(1)
+        self.commandTimeout = .milliseconds(250)
+        self.minimumReconnectDelay = .milliseconds(50)
+        self.maximumReconnectDelay = .seconds(2)
+    }
+
+    /// The server as a URL, with the password masked: `redis://user:***@host:6379/0`.
+    public var description: String {
+        var userInfo = ""
+        if self.username != nil || self.password != nil {
+            userInfo = (self.username ?? "") + (self.password == nil ? "" : ":***") + "@"
+        }
+        return "redis://\(userInfo)\(self.endpoint)/\(self.database)"
+    }
+
+    /// `host:port`, with brackets around an IPv6 address.
+    var endpoint: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
+
+    static let maximumPoolSize = 256
+    private static let longestTimeout = Duration.seconds(3600)
+
+    /// Throws ``RateLimitError/Code/invalidConfiguration`` for the first value out of range.
+    func validate() throws(RateLimitError) {
+        guard !self.host.isEmpty, !self.host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+            throw Self.invalid("host \"\(self.host)\"", "a host name or IP address, without spaces or '/'")
+        }
+        guard (1...65535).contains(self.port) else {
+            throw Self.invalid("port \(self.port)", "in 1...65535")
+        }
+        guard (0...Int(Int32.max)).contains(self.database) else {
+            throw Self.invalid("database \(self.database)", "in 0...\(Int32.max)")
+        }
+        if let password = self.password, password.isEmpty {
+            throw Self.invalid("empty password", "a non-empty password, or nil to skip AUTH")
+        }
+        if self.username != nil, self.password == nil {
+            throw Self.invalid("username \"\(self.username ?? "")\" without a password", "set together with a password (AUTH username password)")
+        }
+        guard !self.keyPrefix.contains("{"), !self.keyPrefix.contains("}") else {
+            throw Self.invalid("keyPrefix \"\(self.keyPrefix)\"", "free of '{' and '}': the key name after it is the cluster hash tag")
+        }
+        guard (1...Self.maximumPoolSize).contains(self.poolSize) else {
+            throw Self.invalid("poolSize \(self.poolSize)", "in 1...\(Self.maximumPoolSize)")
+        }
+        try Self.check("connectTimeout", self.connectTimeout, from: .milliseconds(1))
+        try Self.check("commandTimeout", self.commandTimeout, from: .milliseconds(1))
+        try Self.check("minimumReconnectDelay", self.minimumReconnectDelay, from: .milliseconds(1))
+        try Self.check("maximumReconnectDelay", self.maximumReconnectDelay, from: self.minimumReconnectDelay)
+    }
+
+    private static func check(_ name: String, _ value: Duration, from lowest: Duration) throws(RateLimitError) {
+        guard value >= lowest, value <= Self.longestTimeout else {
+            throw Self.invalid("\(name) \(value)", "in \(lowest)...\(Self.longestTimeout)")
+        }
+    }
+
+    static func invalid(_ what: String, _ allowed: String) -> RateLimitError {
+        RateLimitError(code: .invalidConfiguration, message: "invalid Redis \(what): must be \(allowed)")
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds, saturating at `Int64.max`.
+    var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflow || overflow2 ? (seconds < 0 ? .min : .max) : sum
+    }
+}

@@ -1,0 +1,357 @@
+import Foundation
+import MetricsTestKit
+import RateLimit
+import RateLimitTesting
+import Synchronization
+import Testing
+
+@testable import RateLimitRedis
+
+/// Redis failing in the ways it does in production — killed, restarted, its script cache
+/// flushed, stalled — while the limiter is under load. Every failure policy behaves as
+/// documented, nothing crashes, and no decision takes longer than the command timeout (plus
+/// scheduling slack on a busy test machine).
+@Suite("Faults", .enabled(if: RedisServer.isEnabled), .serialized, .timeLimit(.minutes(2)))
+struct FaultTests {
+    enum Kind: String, CaseIterable, Sendable {
+        case open, closed, fallback, error
+    }
+
+    /// Scheduling slack allowed on top of the command timeout: the test machine may be busy, or
+    /// running ThreadSanitizer. A hang would exceed it by far.
+    private static let slack = Duration.seconds(1)
+
+    private struct Outcome: Sendable {
+        /// Started after the server was dead.
+        let afterKill: Bool
+        /// Finished before the kill began: Redis must have decided.
+        let beforeKill: Bool
+        let key: Int
+        let latency: Duration
+        let result: Result<RateLimitDecision, RateLimitError>
+    }
+
+    @Test("Redis killed mid-load: the failure policy decides, fast; restarted: decisions resume", arguments: Kind.allCases)
+    func killedAndRestarted(kind: Kind) async throws {
+        let server = try await RedisServer()
+        let policy = try BucketPolicy(capacity: 5, refill: 1, every: .seconds(3600))
+        let metrics = TestMetrics()
+        let fallbackEngine = try MutexRateLimiter<String>(policy: policy)
+        let failurePolicy: RedisFailurePolicy<String> =
+            switch kind {
+            case .open: .failOpen
+            case .closed: .failClosed
+            case .fallback: .fallback(fallbackEngine)
+            case .error: .throwError
+            }
+        var configuration = server.configuration(prefix: "fault:")
+        configuration.commandTimeout = .milliseconds(300)
+        configuration.connectTimeout = .seconds(1)
+        configuration.minimumReconnectDelay = .milliseconds(20)
+        configuration.maximumReconnectDelay = .milliseconds(200)
+        let logs = CapturedLogs()
+        let limiter = try RedisRateLimiter<String>(
+            policy: policy, configuration: configuration, failurePolicy: failurePolicy, logger: logs.logger, metricsFactory: metrics
+        )
+        try await limiter.waitUntilConnected(timeout: .seconds(10))
+
+        let killing = Flag()
+        let killed = Flag()
+        let stop = Flag()
+        let completed = SharedCount()
+        let outcomes = await withTaskGroup(of: [Outcome].self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var outcomes: [Outcome] = []
+                    var attempt = 0
+                    while !stop.isSet {
+                        let key = (task * 7 + attempt) % 10
+                        attempt += 1
+                        let afterKill = killed.isSet
+                        let started = ContinuousClock.now
+                        let result: Result<RateLimitDecision, RateLimitError>
+                        do {
+                            result = .success(try await limiter.acquire("k\(key)"))
+                        } catch let error as RateLimitError {
+                            result = .failure(error)
+                        } catch {
+                            result = .failure(RateLimitError(code: .invalidConfiguration, message: "unexpected error type: \(error)"))
+                        }
+                        let latency = ContinuousClock.now - started
+                        completed.increment()
+                        outcomes.append(Outcome(afterKill: afterKill, beforeKill: !killing.isSet, key: key, latency: latency, result: result))
+                        if attempt % 8 == 0 { try? await Task.sleep(for: .milliseconds(1)) }
+                    }
+                    return outcomes
+                }
+            }
+            // Kill once Redis has decided a good number of requests (slow under ThreadSanitizer).
+            let loaded = ContinuousClock.now
+            while completed.current < 100, ContinuousClock.now - loaded < .seconds(10) {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            killing.set()
+            server.kill()
+            killed.set()
+            let dead = completed.current
+            while completed.current < dead + 100, ContinuousClock.now - loaded < .seconds(20) {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            try? await Task.sleep(for: .milliseconds(300))
+            stop.set()
+            var all: [Outcome] = []
+            for await outcomes in group { all += outcomes }
+            return all
+        }
+
+        let before = outcomes.filter(\.beforeKill)
+        let after = outcomes.filter(\.afterKill)
+        let slowest = outcomes.map(\.latency).max() ?? .zero
+        #expect(before.count > 20 && after.count > 20, "\(kind): \(before.count) requests before the kill, \(after.count) after")
+        #expect(slowest <= configuration.commandTimeout + Self.slack, "\(kind): a decision took \(slowest)")
+        #expect(before.allSatisfy { (try? $0.result.get()) != nil }, "\(kind): a request failed before the kill")
+
+        switch kind {
+        case .open:
+            let decisions = after.compactMap { try? $0.result.get() }
+            #expect(decisions.count == after.count && decisions.allSatisfy { $0.isAllowed && $0.remaining == 5 }, "fail open must allow everything")
+        case .closed:
+            let decisions = after.compactMap { try? $0.result.get() }
+            #expect(decisions.count == after.count, "fail closed must not throw")
+            #expect(decisions.allSatisfy { !$0.isAllowed && $0.retryAfterNanoseconds == s && $0.remaining == 0 }, "fail closed must deny with retryAfter 1 s")
+        case .fallback:
+            // Fresh local buckets of 5 tokens: requests that failed around the kill may have
+            // used some already, so after it each key admits at most 5 — and the fallback's
+            // bucket ends empty for every key tried often enough.
+            var admitted = [Int: Int]()
+            var attempts = [Int: Int]()
+            for outcome in after {
+                let decision = try #require(try? outcome.result.get(), "the fallback must not throw")
+                attempts[outcome.key, default: 0] += 1
+                if decision.isAllowed { admitted[outcome.key, default: 0] += 1 }
+            }
+            for (key, count) in attempts where count >= 5 {
+                #expect(admitted[key, default: 0] <= 5, "key \(key): the fallback admitted \(admitted[key] ?? 0) of \(count)")
+                #expect(try fallbackEngine.checkedAcquire("k\(key)", cost: 0).remaining == 0, "key \(key): the fallback bucket was not drained")
+            }
+        case .error:
+            for outcome in after {
+                guard case .failure(let error) = outcome.result else {
+                    Issue.record("a request after the kill returned a decision under throwError")
+                    break
+                }
+                #expect(error.code == .unavailable && error.message.hasPrefix("Redis unavailable"), "\(error)")
+            }
+        }
+        let counted = metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("policy", kind.rawValue)])
+        #expect(counted >= Int64(after.count), "\(kind): \(counted) decisions counted as unavailable, \(after.count) made after the kill")
+        #expect(logs.messages(at: .warning).contains { $0.hasPrefix("Redis is unavailable") }, "the outage was not logged")
+
+        // Restart on the same port: an empty server, without the script. Decisions come back from
+        // Redis on their own, and the new connections loaded the script.
+        try await server.start()
+        let restarted = ContinuousClock.now
+        var resumed = false
+        while ContinuousClock.now - restarted < .seconds(5) {
+            if let (decision, _) = try? await limiter.acquireReportingTime("after-restart", cost: 1) {
+                #expect(decision.isAllowed && decision.remaining == 4)
+                resumed = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(resumed, "\(kind): decisions did not come back from Redis within 5 s of the restart")
+        #expect(try await server.command(["SCRIPT", "EXISTS", RedisBucketScript.sha1]) == .array([.integer(1)]))
+        let decision = try await limiter.acquire("after-restart")
+        #expect(decision.isAllowed && decision.remaining == 3, "\(kind): \(decision)")
+        #expect(logs.messages(at: .notice).contains { $0.hasPrefix("Redis is available again") }, "the recovery was not logged")
+        #expect(metrics.counterTotal(label: "ratelimit_redis_connections_opened_total") > Int64(configuration.poolSize))
+        await limiter.shutdown()
+    }
+
+    @Test("SCRIPT FLUSH mid-run: scripts reload transparently, no decision is lost or doubled")
+    func scriptFlush() async throws {
+        let server = try await RedisServer()
+        let policy = try BucketPolicy(capacity: 400, refill: 1, every: .seconds(3600))
+        let metrics = TestMetrics()
+        let limiter = try RedisRateLimiter<String>(
+            policy: policy,
+            configuration: server.configuration(prefix: "flush:"),
+            failurePolicy: .throwError,
+            logger: quietLogger,
+            metricsFactory: metrics
+        )
+        try await limiter.waitUntilConnected(timeout: .seconds(10))
+        let admitted = try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                for _ in 0..<10 {
+                    #expect(try await server.command(["SCRIPT", "FLUSH"]) == .simpleString("OK"))
+                    try await Task.sleep(for: .milliseconds(15))
+                }
+                return 0
+            }
+            for _ in 0..<8 {
+                group.addTask {
+                    var admitted = 0
+                    for _ in 0..<100 {
+                        if try await limiter.acquire("hot").isAllowed { admitted += 1 }
+                    }
+                    return admitted
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(admitted == 400, "admitted \(admitted) of 800 with a capacity of 400")
+        #expect(metrics.counterTotal(label: "ratelimit_redis_script_reloads_total") >= 1)
+        #expect(metrics.counterTotal(label: "ratelimit_redis_unavailable_total") == 0)
+        await limiter.shutdown()
+    }
+
+    @Test("slow Redis (DEBUG SLEEP): every decision returns by the command timeout, then Redis resumes")
+    func slowRedis() async throws {
+        let server = try await RedisServer()
+        let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1))
+        let metrics = TestMetrics()
+        var configuration = server.configuration(prefix: "slow:")
+        configuration.commandTimeout = .milliseconds(200)
+        configuration.connectTimeout = .milliseconds(200)
+        configuration.minimumReconnectDelay = .milliseconds(20)
+        configuration.maximumReconnectDelay = .milliseconds(100)
+        let limiter = try RedisRateLimiter<String>(
+            policy: policy, configuration: configuration, failurePolicy: .failClosed(retryAfter: .seconds(2)), logger: quietLogger, metricsFactory: metrics
+        )
+        try await limiter.waitUntilConnected(timeout: .seconds(10))
+        #expect(try await limiter.acquire("k").remaining == 9)
+
+        let sleeper = Task { try await server.command(["DEBUG", "SLEEP", "1.5"], timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        var slowest = Duration.zero
+        for round in 0..<4 {
+            let latencies = try await withThrowingTaskGroup(of: (Duration, RateLimitDecision).self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        let decision = try await limiter.acquire("k")
+                        return (ContinuousClock.now - started, decision)
+                    }
+                }
+                var latencies: [Duration] = []
+                for try await (latency, decision) in group {
+                    #expect(!decision.isAllowed && decision.retryAfterNanoseconds == 2 * s, "round \(round): \(decision)")
+                    latencies.append(latency)
+                }
+                return latencies
+            }
+            slowest = max(slowest, latencies.max() ?? .zero)
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        #expect(slowest <= configuration.commandTimeout + Self.slack, "a decision took \(slowest) with a 200 ms timeout")
+        #expect(metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "timeout")]) >= 1)
+        #expect(try await sleeper.value == .simpleString("OK"))
+
+        let woke = ContinuousClock.now
+        var resumed = false
+        while ContinuousClock.now - woke < .seconds(5) {
+            if (try? await limiter.acquireReportingTime("k", cost: 0)) != nil {
+                resumed = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(resumed, "decisions did not come back from Redis after the sleep")
+        await limiter.shutdown()
+    }
+
+    @Test("nothing listening: the failure policy decides at once")
+    func unreachable() async throws {
+        let metrics = TestMetrics()
+        let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1))
+        var configuration = RedisConfiguration(host: "127.0.0.1", port: try RedisServer.freePort())
+        configuration.commandTimeout = .milliseconds(200)
+        let limiter = try RedisRateLimiter<String>(policy: policy, configuration: configuration, failurePolicy: .failOpen, logger: quietLogger, metricsFactory: metrics)
+        for _ in 0..<20 {
+            let started = ContinuousClock.now
+            let decision = try await limiter.acquire("k")
+            #expect(decision.isAllowed && decision.remaining == 10)
+            #expect(ContinuousClock.now - started <= configuration.commandTimeout + Self.slack)
+        }
+        #expect(metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("policy", "open"), ("reason", "connection")]) >= 1)
+        await #expect(throws: RateLimitError.self) { try await limiter.waitUntilConnected() }
+        await limiter.shutdown()
+    }
+
+    @Test("a server that accepts and never answers: the first decisions wait at most the command timeout")
+    func blackHole() async throws {
+        let server = try await FakeRedisServer(.silent)
+        defer { Task { await server.close() } }
+        let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1))
+        var configuration = RedisConfiguration(host: "127.0.0.1", port: server.port)
+        configuration.commandTimeout = .milliseconds(150)
+        configuration.connectTimeout = .seconds(5)
+        let limiter = try RedisRateLimiter<String>(policy: policy, configuration: configuration, failurePolicy: .failClosed, logger: quietLogger)
+        let started = ContinuousClock.now
+        let decision = try await limiter.acquire("k")
+        let elapsed = ContinuousClock.now - started
+        #expect(!decision.isAllowed && decision.retryAfterNanoseconds == s)
+        #expect(elapsed >= .milliseconds(100) && elapsed <= configuration.commandTimeout + Self.slack, "took \(elapsed)")
+        await limiter.shutdown()
+    }
+
+    @Test("shutdown while decisions are in flight: nothing hangs, later calls throw")
+    func shutdownUnderLoad() async throws {
+        let server = try await RedisServer()
+        let limiter = try makeLimiter(server, try BucketPolicy(capacity: 1000, refill: 1, every: .seconds(1)), failurePolicy: .failOpen)
+        try await limiter.waitUntilConnected(timeout: .seconds(10))
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<16 {
+                group.addTask {
+                    for attempt in 0..<50 {
+                        _ = try? await limiter.acquire("k\((task + attempt) % 5)")
+                    }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(20))
+                await limiter.shutdown()
+            }
+        }
+        await #expect {
+            _ = try await limiter.acquire("k")
+        } throws: { error in
+            (error as? RateLimitError)?.code == .unavailable && (error as? RateLimitError)?.message.contains("shut down") == true
+        }
+        await limiter.shutdown()
+    }
+
+    @Test("keys expire when the bucket would be full, and an expired key is a full bucket")
+    func expiry() async throws {
+        let server = try await RedisServer()
+        let policy = try BucketPolicy(capacity: 3, refill: 1, every: .milliseconds(100))
+        let limiter = try makeLimiter(server, policy)
+        var reference = ReferenceBucket(policy: policy)
+        var drained = ContinuousClock.now
+        var reset: Int64 = 0
+        for _ in 0..<3 {
+            drained = ContinuousClock.now
+            let (decision, used) = try await limiter.acquireReportingTime("k", cost: 1)
+            #expect(decision == reference.acquire(cost: 1, at: used * 1000))
+            reset = decision.resetAfterNanoseconds
+        }
+        guard case .integer(let ttl) = try await server.command(["PTTL", limiter.redisKey(for: "k")]) else {
+            Issue.record("no TTL on the bucket")
+            return
+        }
+        // The key lives until the bucket is full: resetAfter rounded up to whole milliseconds,
+        // +1 ms for the expiry clock's rounding, less the time since the last request.
+        let lifetime = (reset + 999_999) / 1_000_000 + 1
+        let since = (ContinuousClock.now - drained).components
+        let elapsedMs = since.seconds * 1000 + since.attoseconds / 1_000_000_000_000_000
+        #expect(ttl <= lifetime && ttl >= lifetime - elapsedMs - 1, "PTTL \(ttl) ms for a key that should live \(lifetime) ms, \(elapsedMs) ms ago")
+        try await Task.sleep(for: .milliseconds(450))
+        #expect(try await server.command(["EXISTS", limiter.redisKey(for: "k")]) == .integer(0), "the full bucket's key was not removed")
+        let (decision, used) = try await limiter.acquireReportingTime("k", cost: 1)
+        #expect(decision == reference.acquire(cost: 1, at: used * 1000))
+        #expect(decision.remaining == 2)
+        await limiter.shutdown()
+    }
+}

@@ -1,0 +1,132 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import RateLimitRedis
+
+/// The RESP2 decoder on its own: every type, replies split at every byte, and malformed input.
+@Suite("RESP parser")
+struct RESPParserTests {
+    private func parse(_ text: String, parser: RESPParser = RESPParser()) throws(RESPProtocolError) -> (RESPValue?, Int) {
+        var buffer = ByteBuffer(string: text)
+        let value = try parser.parse(&buffer)
+        return (value, buffer.readableBytes)
+    }
+
+    @Test("every RESP2 type", arguments: [
+        ("+OK\r\n", RESPValue.simpleString("OK")),
+        ("+\r\n", .simpleString("")),
+        ("-ERR wrong number of arguments\r\n", .error("ERR wrong number of arguments")),
+        (":0\r\n", .integer(0)),
+        (":-42\r\n", .integer(-42)),
+        (":9223372036854775807\r\n", .integer(.max)),
+        (":-9223372036854775807\r\n", .integer(-Int64.max)),
+        ("$5\r\nhello\r\n", .bulkString("hello")),
+        ("$0\r\n\r\n", .bulkString([])),
+        ("$-1\r\n", .bulkString(nil)),
+        ("$4\r\na\r\nb\r\n", .bulkString("a\r\nb")),
+        ("*0\r\n", .array([])),
+        ("*-1\r\n", .array(nil)),
+        ("*3\r\n:1\r\n$-1\r\n*2\r\n+a\r\n-b\r\n", .array([.integer(1), .bulkString(nil), .array([.simpleString("a"), .error("b")])])),
+    ])
+    func types(text: String, expected: RESPValue) throws {
+        let (value, left) = try self.parse(text)
+        #expect(value == expected)
+        #expect(left == 0)
+    }
+
+    @Test("a reply split anywhere waits for more bytes and consumes nothing")
+    func shortReads() throws {
+        let text = "*4\r\n$6\r\nfoobar\r\n:-7\r\n*2\r\n+OK\r\n$-1\r\n-ERR x\r\n"
+        let expected = RESPValue.array([.bulkString("foobar"), .integer(-7), .array([.simpleString("OK"), .bulkString(nil)]), .error("ERR x")])
+        let bytes = Array(text.utf8)
+        for cut in 0..<bytes.count {
+            var buffer = ByteBuffer(bytes: bytes[..<cut])
+            #expect(try RESPParser().parse(&buffer) == nil, "cut at \(cut) parsed")
+            #expect(buffer.readableBytes == cut, "cut at \(cut) consumed bytes")
+        }
+        // Two replies back to back: one at a time, each consuming exactly its bytes.
+        var buffer = ByteBuffer(bytes: bytes + Array(":5\r\n".utf8))
+        #expect(try RESPParser().parse(&buffer) == expected)
+        #expect(try RESPParser().parse(&buffer) == .integer(5))
+        #expect(try RESPParser().parse(&buffer) == nil)
+    }
+
+    @Test("malformed replies are errors that name the problem", arguments: [
+        ("!oops\r\n", "unexpected type byte '!'"),
+        ("%1\r\n", "unexpected type byte '%'"),
+        (":12a\r\n", "expected a decimal integer"),
+        (":\r\n", "expected a decimal integer"),
+        (":-\r\n", "expected a decimal integer"),
+        (":99999999999999999999\r\n", "expected a decimal integer"),
+        (":9223372036854775808\r\n", "outside the 64-bit range"),
+        ("$-2\r\n", "bulk string length -2"),
+        ("$3\r\nabcd\r\n", "not followed by CRLF"),
+        ("*-5\r\n", "array length -5"),
+        ("+OK\rX", "CR followed by 'X'"),
+        ("+O\nK\r\n", "LF without CR"),
+        ("$x\r\n", "bulk string length \"x\""),
+    ])
+    func malformed(text: String, message: String) {
+        #expect {
+            _ = try self.parse(text)
+        } throws: { error in
+            (error as? RESPProtocolError)?.message.contains(message) == true
+        }
+    }
+
+    @Test("limits: line length, bulk length, array size, nesting depth")
+    func limits() throws {
+        var parser = RESPParser()
+        parser.maximumLineLength = 16
+        parser.maximumBulkLength = 8
+        parser.maximumArrayCount = 4
+        parser.maximumDepth = 3
+        for (text, message) in [
+            ("+" + String(repeating: "a", count: 40), "a line longer than 16 bytes"),
+            ("$9\r\n", "bulk string length 9"),
+            ("*5\r\n", "array length 5"),
+            ("*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", "nested deeper than 3"),
+        ] {
+            #expect(performing: { _ = try self.parse(text, parser: parser) }, throws: { error in
+                (error as? RESPProtocolError)?.message.contains(message) == true
+            })
+        }
+        // A huge declared count does not allocate up front: it waits for the elements.
+        var huge = ByteBuffer(string: "*1000000\r\n:1\r\n")
+        #expect(try RESPParser().parse(&huge) == nil)
+    }
+
+    @Test("the channel decoder reports a reply cut short by the connection closing")
+    func decoderAtEOF() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPDecoder()))
+        try channel.writeInbound(ByteBuffer(string: "+OK\r\n$10\r\nabc"))
+        #expect(try channel.readInbound(as: RESPValue.self) == .simpleString("OK"))
+        #expect(throws: RESPProtocolError.self) {
+            try channel.finish()
+        }
+    }
+
+    @Test("the encoder writes commands as arrays of bulk strings")
+    func encoder() {
+        var buffer = ByteBuffer()
+        RESPEncoder.writeCommand(["SET", "k", "vä"], into: &buffer)
+        #expect(String(buffer: buffer) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nvä\r\n")
+        for value in [0, 7, -1, 1234567890, Int.max, Int.min] {
+            var digits = ByteBuffer()
+            RESPEncoder.writeDecimal(value, into: &digits)
+            #expect(String(buffer: digits) == String(value))
+        }
+        var bulk = ByteBuffer()
+        RESPEncoder.writeBulkString(decimal: -123, into: &bulk)
+        #expect(String(buffer: bulk) == "$4\r\n-123\r\n")
+    }
+
+    @Test("SHA-1 matches the standard test vectors")
+    func sha1() {
+        #expect(SHA1.hexDigest(Array("".utf8)) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        #expect(SHA1.hexDigest(Array("abc".utf8)) == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(SHA1.hexDigest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)) == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+        #expect(SHA1.hexDigest([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+    }
+}
