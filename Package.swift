@@ -95,6 +95,8 @@ let package = Package(
                 "RateLimit",
                 "RateLimitRedis",
                 "RateLimitTesting",
+                // Two demo processes share one Redis in a test: build the executable first.
+                "RateLimitDemo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -5,6 +5,7 @@ import NIOCore
 import Prometheus
 import RateLimit
 import RateLimitHummingbird
+import RateLimitRedis
 
 /// The demo's request context: Hummingbird's basic context plus the connection's address, which
 /// the rate limiter keys clients by.
@@ -24,36 +25,65 @@ enum DemoApplication {
     /// refused by, a client's quota.
     static let exemptPaths: Set<String> = ["/health", "/metrics"]
 
-    /// The application, ready to run or to test.
+    /// The application, ready to run or to test, and what must be shut down after it stops (the
+    /// Redis connections, when the buckets live in Redis).
     ///
     /// - Parameters:
     ///   - configuration: Validated settings.
     ///   - registry: Where metrics are kept and what `/metrics` reports.
-    ///   - clock: The limiter's clock; tests pass a `ManualClock`.
+    ///   - clock: The in-memory limiter's clock; tests pass a `ManualClock`. (Redis uses its own.)
     ///   - logger: The application's logger.
     static func build(
         configuration: DemoConfiguration,
         registry: PrometheusCollectorRegistry,
         clock: some RateLimitClock = MonotonicClock(),
         logger: Logger
-    ) throws(RateLimitError) -> some ApplicationProtocol {
-        let router = try Self.router(configuration: configuration, registry: registry, clock: clock)
-        return Application(
+    ) throws(RateLimitError) -> (application: some ApplicationProtocol, shutdown: @Sendable () async -> Void) {
+        var limiter: (any AsyncRateLimiter<ClientKey>)?
+        var shutdown: @Sendable () async -> Void = {}
+        if let policy = configuration.policy {
+            if let url = configuration.redisURL {
+                let redis = try RedisRateLimiter<ClientKey>(
+                    policy: policy,
+                    configuration: try RedisConfiguration(url: url),
+                    failurePolicy: try .named(configuration.redisFailure, fallbackPolicy: policy),
+                    keyName: Self.redisName,
+                    logger: logger,
+                    metricsFactory: Self.metricsFactory(registry)
+                )
+                limiter = redis
+                shutdown = { await redis.shutdown() }
+            } else {
+                limiter = try Self.limiter(configuration.engine, policy: policy, clock: clock)
+            }
+        }
+        let router = try Self.router(configuration: configuration, limiter: limiter, registry: registry)
+        let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ratelimit-demo"),
             logger: logger
         )
+        return (application, shutdown)
+    }
+
+    /// A client's bucket name in Redis. Kinds are prefixed so that the name `"192.0.2.7"` and the
+    /// address 192.0.2.7 stay two clients, and names are used whole (not the truncated
+    /// `description`), so that two long API keys never share a bucket.
+    @Sendable
+    static func redisName(_ key: ClientKey) -> String {
+        if let address = key.address { return "ip:\(address)" }
+        if let name = key.name { return "name:\(name)" }
+        return "unidentified"
     }
 
     /// The routes, behind the rate-limit middleware unless the engine is `none`.
     static func router(
         configuration: DemoConfiguration,
-        registry: PrometheusCollectorRegistry,
-        clock: some RateLimitClock
+        limiter: (any AsyncRateLimiter<ClientKey>)?,
+        registry: PrometheusCollectorRegistry
     ) throws(RateLimitError) -> Router<DemoRequestContext> {
         let router = Router(context: DemoRequestContext.self)
-        if let policy = configuration.policy {
-            let limiter = try Self.limiter(configuration.engine, policy: policy, clock: clock)
+        if let limiter {
             router.add(
                 middleware: try RateLimitMiddleware(
                     limiter: limiter,

@@ -22,6 +22,11 @@ struct DemoConfiguration: Sendable {
     var headerStyle = RateLimitHeaderStyle.both
     var trustedProxies = TrustedProxies.none
     var logLevel = Logger.Level.info
+    /// The Redis server that holds the buckets instead of an in-memory engine, so that several
+    /// demo processes share one limit.
+    var redisURL: String?
+    /// What decides while Redis is unreachable: `open`, `closed` or `fallback`.
+    var redisFailure = "fallback"
 
     /// The outcome of reading the command line: settings to run with, or text to print.
     enum ParseError: Error, Equatable {
@@ -98,6 +103,12 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical. Denials log at info.")
     var logLevel = "info"
 
+    @Option(help: "Keep the buckets in Redis (redis://[user:password@]host[:port][/db]) instead of memory, to share one limit between processes.")
+    var redis: String?
+
+    @Option(help: "While Redis is unreachable: open (allow), closed (deny, Retry-After 1 s) or fallback (a local in-memory engine).")
+    var redisFailure = "fallback"
+
     /// Converts the parsed flags into checked settings, or throws a one-line `ValidationError`.
     func validatedConfiguration() throws(ValidationError) -> DemoConfiguration {
         var configuration = DemoConfiguration()
@@ -138,6 +149,17 @@ struct DemoCommand: ParsableCommand {
             throw ValidationError("invalid --log-level \"\(self.logLevel)\": must be one of \(levels)")
         }
         configuration.logLevel = level
+
+        if let redis = self.redis {
+            guard self.engine != .none else {
+                throw ValidationError("invalid --redis with --engine none: --redis replaces the in-memory engine, none disables limiting")
+            }
+            configuration.redisURL = redis
+        }
+        guard ["open", "closed", "fallback"].contains(self.redisFailure) else {
+            throw ValidationError("invalid --redis-failure \"\(self.redisFailure.prefix(40))\": must be one of open, closed, fallback")
+        }
+        configuration.redisFailure = self.redisFailure
         return configuration
     }
 

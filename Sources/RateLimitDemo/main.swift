@@ -37,11 +37,11 @@ let registry = PrometheusCollectorRegistry()
 MetricsSystem.bootstrap(DemoApplication.metricsFactory(registry))
 
 do {
-    let app = try DemoApplication.build(configuration: configuration, registry: registry, logger: logger)
+    let (app, shutdown) = try DemoApplication.build(configuration: configuration, registry: registry, logger: logger)
     logger.info(
         "Starting",
         metadata: [
-            "engine": "\(configuration.engine.rawValue)",
+            "engine": "\(configuration.redisURL == nil ? configuration.engine.rawValue : "redis (\(configuration.redisFailure) when unreachable)")",
             "policy": "\(configuration.policy.map(\.description) ?? "none")",
             "headers": "\(configuration.headerStyle)",
             "trusted_proxies": "\(configuration.trustedProxies)",
@@ -49,6 +49,7 @@ do {
     )
     // Runs until SIGINT or SIGTERM, then stops accepting, finishes in-flight requests and exits.
     try await app.runService()
+    await shutdown()
     logger.info("Stopped")
 } catch {
     printError("\(error)")

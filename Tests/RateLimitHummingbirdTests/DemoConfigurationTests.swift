@@ -94,6 +94,37 @@ struct DemoConfigurationTests {
         #expect(message.hasSuffix("(set by --capacity, --refill and --interval)"))
     }
 
+    @Test("--redis keeps the buckets in Redis, with a failure policy")
+    func redis() throws {
+        let configuration = try DemoConfiguration.parse(["--redis", "redis://127.0.0.1:6390/2", "--redis-failure", "closed"])
+        #expect(configuration.redisURL == "redis://127.0.0.1:6390/2")
+        #expect(configuration.redisFailure == "closed")
+        #expect(try DemoConfiguration.parse([]).redisURL == nil)
+        #expect(try DemoConfiguration.parse([]).redisFailure == "fallback")
+        #expect(self.usage(["--redis-failure", "maybe"]) == "invalid --redis-failure \"maybe\": must be one of open, closed, fallback")
+        #expect(self.usage(["--redis", "redis://127.0.0.1", "--engine", "none"])?.hasPrefix("invalid --redis with --engine none") == true)
+    }
+
+    @Test("A malformed Redis URL is rejected when the application is built, naming it")
+    func badRedisURL() throws {
+        let configuration = try DemoConfiguration.parse(["--redis", "http://127.0.0.1:6379"])
+        #expect {
+            _ = try DemoApplication.build(configuration: configuration, registry: .init(), logger: Logger(label: "test"))
+        } throws: { error in
+            (error as? RateLimitError)?.message.contains("http://127.0.0.1:6379") == true
+        }
+    }
+
+    @Test("Redis bucket names keep kinds apart and names whole")
+    func redisNames() throws {
+        let address = try #require(IPAddress("192.0.2.7"))
+        #expect(DemoApplication.redisName(.address(address)) == "ip:192.0.2.7")
+        #expect(DemoApplication.redisName(.name("192.0.2.7")) == "name:192.0.2.7")
+        #expect(DemoApplication.redisName(.unidentified) == "unidentified")
+        let long = String(repeating: "k", count: 200)
+        #expect(DemoApplication.redisName(.name(long)) == "name:" + long)
+    }
+
     @Test("--help is not an error")
     func help() {
         #expect(throws: DemoConfiguration.ParseError.self) { try DemoConfiguration.parse(["--help"]) }

@@ -18,7 +18,7 @@ struct LiveServerTests {
         -> some ApplicationProtocol
     {
         let configuration = try DemoConfiguration.parse(arguments + ["--port", "0"])
-        return try DemoApplication.build(configuration: configuration, registry: registry, clock: clock, logger: quietLogger)
+        return try DemoApplication.build(configuration: configuration, registry: registry, clock: clock, logger: quietLogger).application
     }
 
     static func forwarded(_ value: String) -> HTTPFields {
