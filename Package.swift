@@ -77,6 +77,22 @@ let package = Package(
             ]
         ),
 
+        // The middleware's per-request CPU cost in process, for Benchmarks/http/run.sh.
+        .executableTarget(
+            name: "HTTPOverheadProbe",
+            dependencies: [
+                "RateLimit",
+                "RateLimitHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Benchmarks/http/OverheadProbe"
+        ),
+
         // Many instances: the Redis engine, speaking RESP2 over SwiftNIO.
         .target(
             name: "RateLimitRedis",

@@ -4,21 +4,25 @@ import RateLimitBenchmarkKit
 
 /// `ratelimit-bench`: measures the engines and says which one to run.
 @main
-struct RateLimitBench: ParsableCommand {
+struct RateLimitBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ratelimit-bench",
         abstract: "Measures the rate-limit engines on this machine and recommends one.",
         discussion: "Without a subcommand, runs the default sweep (`run`): about two minutes on two cores.",
-        subcommands: [RunCommand.self, StressCommand.self, RecommendCommand.self, MemoryCommand.self],
+        subcommands: [RunCommand.self, StressCommand.self, RecommendCommand.self, MemoryCommand.self, RedisEvalshaCommand.self],
         defaultSubcommand: RunCommand.self
     )
 
     /// Parses and runs, printing any error as one line and exiting with the command's code
     /// (64 for usage errors) instead of the full usage text.
-    static func main() {
+    static func main() async {
         do {
             var command = try Self.parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch {
             let code = Self.exitCode(for: error)
             if code == .success {

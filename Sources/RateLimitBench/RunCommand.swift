@@ -4,14 +4,20 @@ import RateLimit
 import RateLimitBenchmarkKit
 
 /// The sweep: engines × workloads × threads, a table, result files and a recommendation.
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Sweeps engines × workloads × thread counts and recommends an engine (the default command)."
     )
 
-    @Option(help: "Engines to measure: mutex, atomic, sharded, floor, tutorial.", transform: parsing(BenchmarkEngine.parseList))
-    var engines: [BenchmarkEngine] = BenchmarkEngine.allCases
+    @Option(help: "Engines to measure: mutex, atomic, sharded, floor, tutorial, and redis (needs --redis).", transform: parsing(BenchmarkEngine.parseList))
+    var engines: [BenchmarkEngine] = BenchmarkEngine.localEngines
+
+    @Option(help: "The Redis server for the redis engine, such as redis://127.0.0.1:6379; its cells run uniform-allow with --threads concurrent callers.")
+    var redis: String?
+
+    @Option(parsing: .unconditional, help: "Connections in the redis engine's pool, in 1...64.", transform: parsing { text throws(ArgumentError) in try ArgumentParsing.integer(text, name: "redis-pool", in: 1...64) })
+    var redisPool: Int = 2
 
     @Option(help: "Workloads: hot-allow, hot-deny, uniform-allow, zipf-allow, churn, uniform-ip.", transform: parsing(Workload.parseList))
     var workloads: [Workload] = Workload.allCases
@@ -51,15 +57,18 @@ struct RunCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if self.engines.contains(.redis) && self.redis == nil {
+            throw ValidationError("--engines redis needs --redis URL, such as redis://127.0.0.1:6379")
+        }
         guard !self.label.isEmpty, self.label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw ValidationError("invalid label '\(self.label)': must be letters, digits, '-' or '_'")
         }
     }
 
-    func run() throws {
+    func run() async throws {
         try self.allocator.activate()
         let plan = BenchmarkPlan(
-            engines: self.engines,
+            engines: self.engines.filter { $0 != .redis },
             workloads: self.workloads,
             threads: self.threads,
             keys: self.keys,
@@ -73,14 +82,19 @@ struct RunCommand: ParsableCommand {
         progress("ratelimit-bench: \(plan.repetitionCount) repetitions of \(self.duration) on \(machine.cpu) (\(machine.cores) cores)")
         var bytesPerKey: [BenchmarkEngine: Double] = [:]
         if !self.skipMemory {
-            for engine in self.engines where engine != .floor {
+            for engine in plan.engines where engine != .floor {
                 if let bytes = MemoryProbe.measureInChild(engine: engine, keys: self.keys) {
                     bytesPerKey[engine] = bytes
                     progress("memory: \(engine) \(decimal(bytes, digits: 1)) bytes per key at \(self.keys) keys")
                 }
             }
         }
-        let cells = BenchmarkRunner.run(plan, bytesPerKey: bytesPerKey, progress: progress)
+        var cells = plan.engines.isEmpty ? [] : BenchmarkRunner.run(plan, bytesPerKey: bytesPerKey, progress: progress)
+        if let url = self.redis, self.engines.contains(.redis) {
+            var redisPlan = plan
+            redisPlan.engines = [.redis]
+            cells += try await RedisCells.run(url: url, pool: self.redisPool, plan: redisPlan, progress: progress)
+        }
         let report = BenchmarkReport(
             machine: machine,
             date: date,

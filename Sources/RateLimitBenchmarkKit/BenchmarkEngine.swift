@@ -9,14 +9,20 @@ package enum BenchmarkEngine: String, CaseIterable, Codable, Sendable, CustomStr
     /// The tutorial's design ported faithfully: a lock around a dictionary of buckets, a lock per
     /// bucket, wall-clock time — what a user would otherwise write.
     case tutorial
+    /// `RateLimitRedis` against a running Redis (`--redis URL`): asynchronous callers instead of
+    /// threads, measured by `ratelimit-bench` itself; never part of the default sweep.
+    case redis
 
     package var description: String { self.rawValue }
+
+    /// The engines of the default sweep: everything that runs without a server.
+    package static let localEngines: [BenchmarkEngine] = [.mutex, .atomic, .sharded, .floor, .tutorial]
 
     /// Whether this is one of the package's engines (not a reference row).
     package var isRateLimiter: Bool {
         switch self {
         case .mutex, .atomic, .sharded: true
-        case .floor, .tutorial: false
+        case .floor, .tutorial, .redis: false
         }
     }
 

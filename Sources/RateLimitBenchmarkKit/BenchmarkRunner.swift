@@ -87,7 +87,8 @@ package enum BenchmarkRunner {
         return results
     }
 
-    static func summarise(
+    /// Summarises the repetitions of one cell: median ops/s with min and max, merged latency.
+    package static func summarise(
         _ measurements: [RepetitionMeasurement],
         engine: BenchmarkEngine,
         workload: Workload,

@@ -45,6 +45,19 @@ package struct RepetitionMeasurement: Sendable {
     /// Resident memory sampled at eight even points of the run.
     package var residentSamples: [Int]
 
+    package init(operations: Int, elapsedNanoseconds: Int64, allowed: Int, latency: Histogram<UInt64>, residentSamples: [Int]) {
+        self.operations = operations
+        self.elapsedNanoseconds = elapsedNanoseconds
+        self.allowed = allowed
+        self.latency = latency
+        self.residentSamples = residentSamples
+    }
+
+    /// An empty histogram of the harness's range: 1 ns to 10 s at three significant digits.
+    package static func makeHistogram() -> Histogram<UInt64> {
+        WorkerTally.makeHistogram()
+    }
+
     package var operationsPerSecond: Double {
         Double(self.operations) * 1e9 / Double(max(self.elapsedNanoseconds, 1))
     }
@@ -92,6 +105,8 @@ package enum CellRunner {
                 return self.measure(cell, limiter: TutorialDesignLimiter<Key>(policy: policy), keys: keys)
             case .floor:
                 return self.measureFloor(cell, clock: clock)
+            case .redis:
+                preconditionFailure("Redis cells are asynchronous: ratelimit-bench measures them itself")
             }
         } catch {
             // The harness's policies and bounds are valid by construction.
@@ -297,8 +312,6 @@ package enum CellRunner {
             elapsedNanoseconds: elapsed,
             allowed: allowed,
             latency: latency,
-            casRetries: nil,
-            evictions: nil,
             residentSamples: residentSamples
         )
     }

@@ -36,7 +36,7 @@ package enum MemoryProbe {
                 let (count, limiter) = fill(TutorialDesignLimiter<Int>(policy: policy))
                 (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
                 withExtendedLifetime(limiter) {}
-            case .floor:
+            case .floor, .redis:
                 return nil
             }
         } catch {
@@ -47,7 +47,7 @@ package enum MemoryProbe {
 
     /// Runs `executable memory --engine <engine> --keys <keys>` and reads the figure it prints.
     package static func measureInChild(engine: BenchmarkEngine, keys: Int, executable: String = "/proc/self/exe") -> Double? {
-        guard engine != .floor else { return nil }
+        guard engine != .floor, engine != .redis else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["memory", "--engine", engine.rawValue, "--keys", String(keys)]

@@ -119,5 +119,7 @@ package func decimal(_ value: Double, digits: Int) -> String {
 
 /// Millions of operations per second, for tables.
 func millions(_ opsPerSecond: Double) -> String {
-    decimal(opsPerSecond / 1e6, digits: opsPerSecond >= 1e7 ? 1 : 2)
+    // Three significant digits or more: a network-bound engine does tens of thousands.
+    let digits = opsPerSecond >= 1e7 ? 1 : opsPerSecond >= 1e6 ? 2 : opsPerSecond >= 1e5 ? 3 : 4
+    return decimal(opsPerSecond / 1e6, digits: digits)
 }

@@ -3,7 +3,7 @@
 /// dependencies.
 package enum SVGChart {
     static let palette: [BenchmarkEngine: String] = [
-        .mutex: "#1f77b4", .atomic: "#d62728", .sharded: "#2ca02c", .tutorial: "#9467bd", .floor: "#555555",
+        .mutex: "#1f77b4", .atomic: "#d62728", .sharded: "#2ca02c", .tutorial: "#9467bd", .floor: "#555555", .redis: "#ff7f0e",
     ]
 
     package static func render(workload: Workload, cells: [CellResult], machine: MachineDescription) -> String {
