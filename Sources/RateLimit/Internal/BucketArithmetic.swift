@@ -30,11 +30,6 @@ package struct BucketArithmetic: Hashable, Sendable {
     /// How long an engine may use one epoch before rebasing: ticks since the epoch stay below
     /// 2⁶², so `ticks + debt` never overflows.
     @usableFromInline let rebaseAfterNanoseconds: Int64
-    // The divisions of a decision, by divisors fixed here: multiplications at decision time.
-    @usableFromInline let perToken: InvariantDivisor
-    @usableFromInline let perNanosecond: InvariantDivisor
-    @usableFromInline let perRefill: InvariantDivisor
-    @usableFromInline let perInterval: InvariantDivisor
 
     init(mode: RefillMode, capacity: Int64, refill: Int64, intervalNanoseconds: Int64) throws(RateLimitError) {
         self.isStepped = mode == .stepped
@@ -78,12 +73,6 @@ package struct BucketArithmetic: Hashable, Sendable {
         }
         self.windowTicks = window.partialValue
         self.rebaseAfterNanoseconds = (1 << 62) / self.ticksPerNanosecond
-        // All divisors are at most 2⁶¹: ticks per token and the interval are bounded by the
-        // window, refill and ticks per nanosecond by 2³².
-        self.perToken = InvariantDivisor(max(self.ticksPerToken, 1))
-        self.perNanosecond = InvariantDivisor(self.ticksPerNanosecond)
-        self.perRefill = InvariantDivisor(refill)
-        self.perInterval = InvariantDivisor(self.isStepped ? intervalNanoseconds : 1)  // stepped only: ≤ 2⁶¹ there
     }
 
     private static func largestCapacity(mode: RefillMode, refill: Int64, intervalNanoseconds: Int64, ticksPerToken: Int64) -> Int64 {
@@ -119,7 +108,7 @@ package struct BucketArithmetic: Hashable, Sendable {
 
     @inlinable
     func nanoseconds(ceilingOfTicks ticks: Int64) -> Int64 {
-        self.ticksPerNanosecond == 1 ? ticks : self.perNanosecond.ceilingQuotient(ticks)
+        self.ticksPerNanosecond == 1 ? ticks : ceilingDivide(ticks, self.ticksPerNanosecond)
     }
 
     // MARK: Decisions
@@ -143,7 +132,7 @@ package struct BucketArithmetic: Hashable, Sendable {
     func decideSmooth(debt: Int64, cost: Int64) -> BucketOutcome {
         let capacity = self.capacity
         if cost > capacity {
-            return self.exceedsCapacity(remaining: capacity - self.perToken.ceilingQuotient(debt), debt: debt)
+            return self.exceedsCapacity(remaining: capacity - ceilingDivide(debt, self.ticksPerToken), debt: debt)
         }
         // cost ≤ capacity, so cost·I' ≤ window ≤ 2⁶¹ and debt ≤ 2⁶¹ (plus a stale-clock excess):
         // no overflow.
@@ -152,7 +141,7 @@ package struct BucketArithmetic: Hashable, Sendable {
             return BucketOutcome(
                 decision: RateLimitDecision(
                     isAllowed: true,
-                    remaining: Int(capacity - self.perToken.ceilingQuotient(newDebt)),
+                    remaining: Int(capacity - ceilingDivide(newDebt, self.ticksPerToken)),
                     limit: Int(capacity),
                     retryAfterNanoseconds: 0,
                     resetAfterNanoseconds: self.nanoseconds(ceilingOfTicks: newDebt)
@@ -163,7 +152,7 @@ package struct BucketArithmetic: Hashable, Sendable {
         return BucketOutcome(
             decision: RateLimitDecision(
                 isAllowed: false,
-                remaining: Int(max(0, capacity - self.perToken.ceilingQuotient(debt))),
+                remaining: Int(max(0, capacity - ceilingDivide(debt, self.ticksPerToken))),
                 limit: Int(capacity),
                 retryAfterNanoseconds: self.nanoseconds(ceilingOfTicks: newDebt - self.windowTicks),
                 resetAfterNanoseconds: self.nanoseconds(ceilingOfTicks: debt)
@@ -182,9 +171,9 @@ package struct BucketArithmetic: Hashable, Sendable {
         var overflow: Int64 = 0
         var steps: Int64 = 0
         if debt > 0 {
-            fullIn = self.perRefill.ceilingQuotient(debt)
+            fullIn = ceilingDivide(debt, refill)
             overflow = fullIn &* refill &- debt
-            steps = self.perInterval.ceilingQuotient(fullIn)
+            steps = ceilingDivide(fullIn, interval)
         }
         let deficit = steps &* refill &- overflow
         let available = max(0, capacity - deficit)
@@ -205,7 +194,7 @@ package struct BucketArithmetic: Hashable, Sendable {
                 )
             }
             let newDeficit = deficit &+ cost
-            let newSteps = self.perRefill.ceilingQuotient(newDeficit)
+            let newSteps = ceilingDivide(newDeficit, refill)
             let newOverflow = newSteps &* refill &- newDeficit
             // A full bucket has no phase: its steps start now. Otherwise the phase in F is kept.
             let newFullIn = steps == 0 ? newSteps &* interval : fullIn &+ (newSteps &- steps) &* interval
@@ -221,7 +210,7 @@ package struct BucketArithmetic: Hashable, Sendable {
             )
         }
         // The request fits once at most `affordable` steps remain before F.
-        let affordable = self.perRefill.quotient(capacity &- cost &+ overflow)
+        let affordable = (capacity &- cost &+ overflow) / refill
         return BucketOutcome(
             decision: RateLimitDecision(
                 isAllowed: false,
@@ -242,7 +231,7 @@ package struct BucketArithmetic: Hashable, Sendable {
                 remaining: Int(max(0, remaining)),
                 limit: Int(self.capacity),
                 retryAfterNanoseconds: .max,
-                resetAfterNanoseconds: self.isStepped ? self.perRefill.ceilingQuotient(debt) : self.nanoseconds(ceilingOfTicks: debt),
+                resetAfterNanoseconds: self.isStepped ? ceilingDivide(debt, self.refill) : self.nanoseconds(ceilingOfTicks: debt),
                 exceedsCapacity: true
             ),
             newDebt: nil
@@ -263,6 +252,12 @@ package struct BucketOutcome: Sendable {
         self.decision = decision
         self.newDebt = newDebt
     }
+}
+
+/// `⌈a / b⌉` for `a ≥ 0`, `b > 0`, both below 2⁶².
+@inlinable
+func ceilingDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    (a &+ b &- 1) / b
 }
 
 private func greatestCommonDivisor(_ a: Int64, _ b: Int64) -> Int64 {
