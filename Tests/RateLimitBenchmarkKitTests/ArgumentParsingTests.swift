@@ -33,7 +33,7 @@ struct ArgumentParsingTests {
         #expect {
             try BenchmarkEngine.parseList("mutex,lockless")
         } throws: { error in
-            (error as? ArgumentError)?.description == "unknown value 'lockless': allowed values are mutex, atomic, sharded, floor, tutorial"
+            (error as? ArgumentError)?.description == "unknown value 'lockless': allowed values are mutex, atomic, sharded, floor, tutorial, redis"
         }
         #expect {
             try Workload.parseList("hot")

@@ -6,7 +6,7 @@ import Testing
 /// the verdicts the workload implies, and the statistics the engines report.
 @Suite("Runner", .serialized)
 struct RunnerTests {
-    @Test(arguments: BenchmarkEngine.allCases)
+    @Test(arguments: BenchmarkEngine.localEngines)
     func everyWorkloadRuns(engine: BenchmarkEngine) {
         for workload in Workload.allCases {
             let cell = CellConfiguration(engine: engine, workload: workload, threads: 2, keys: 1000, clock: .precise, duration: .milliseconds(30))
