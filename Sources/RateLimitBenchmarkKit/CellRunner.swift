@@ -128,13 +128,16 @@ package enum CellRunner {
                 results.update(thread) { tally in self.loop(limiter, group: group, tally: &tally) { _ in key } }
             }
         case .uniformAllow, .zipfAllow, .uniformIP:
-            // Track every key first, and drain the share aimed at empty buckets: at least one
-            // key on each side when the ratio is strictly between 0 and 1.
+            // Track every key, and drain the share aimed at empty buckets: at least one key on
+            // each side when the ratio is strictly between 0 and 1. Drained last, just before the
+            // run: a drained bucket earns a token back after a second, so slow set-up work in
+            // between (generating the streams, much slower under sanitizers) would turn denials
+            // into admissions.
             let denyKeys = Self.denyKeyCount(keys: keys.count, ratio: cell.denyRatio)
+            let streams = self.keyStreams(cell, keys: keys, denyKeys: denyKeys)
             for (index, key) in keys.enumerated() {
                 _ = limiter.acquire(key, cost: index < denyKeys ? capacity : 1)
             }
-            let streams = self.keyStreams(cell, keys: keys, denyKeys: denyKeys)
             work = { thread, group, results in
                 let stream = streams[thread]
                 let mask = stream.count - 1
