@@ -59,6 +59,18 @@ let benchmarks: @Sendable () -> Void = {
     register("mutex") { try MutexRateLimiter<Int>(policy: $0, maxKeys: $1) }
     register("atomic") { try AtomicRateLimiter<Int>(policy: $0, maxKeys: $1) }
     register("sharded") { try ShardedRateLimiter<Int>(policy: $0, maxKeys: $1) }
+
+    // The gate's own canary: exactly one heap allocation per operation, with that count committed
+    // as its threshold (1,000 per iteration of 1,000 operations). Zero everywhere would also be what a malloc counter that silently stopped
+    // counting reports; this benchmark then fails the check (as an "improvement"), so a green gate
+    // proves the counter is live.
+    Benchmark("canary.one-malloc-per-operation") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let pointer = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+            blackHole(pointer)
+            pointer.deallocate()
+        }
+    }
 }
 
 /// A source of fresh keys, used by one benchmark thread at a time.
