@@ -39,6 +39,10 @@ public struct ConformanceScenario: Hashable, Sendable, CustomStringConvertible {
         "model-random-sequences",
         "eviction-full-buckets-first",
         "eviction-bounded-and-counted",
+        "stale-reading-after-drop",
+        "stale-reading-after-eviction",
+        "stale-reading-across-rebase",
+        "stale-reading-across-growth",
     ]
 
     /// The names of the real-thread scenarios on a frozen clock.

@@ -93,6 +93,10 @@ public struct RateLimiterConformance<Key: Hashable & Sendable>: Sendable {
         case "model-random-sequences": try self.modelRandomSequences(context)
         case "eviction-full-buckets-first": try self.evictionFullBucketsFirst(context)
         case "eviction-bounded-and-counted": try self.evictionBoundedAndCounted(context)
+        case "stale-reading-after-drop": try self.staleReadingAfterDrop(context)
+        case "stale-reading-after-eviction": try self.staleReadingAfterEviction(context)
+        case "stale-reading-across-rebase": try self.staleReadingAcrossRebase(context)
+        case "stale-reading-across-growth": try self.staleReadingAcrossGrowth(context)
         default: throw context.failure("unknown scenario")
         }
     }

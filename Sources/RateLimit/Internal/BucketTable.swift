@@ -14,6 +14,18 @@
 ///    tokens — is evicted and counted.
 /// Each insert does O(``evictionWindow``) work at most; no background thread is needed.
 ///
+/// ## The drop floor
+/// A caller may read the clock, wait for the lock, and decide after another caller dropped buckets
+/// with a later reading. Were an absent key then a full bucket at the stale reading, a bucket
+/// dropped as full at 15 s would come back full at 12.5 s: its time would move backwards and the
+/// key would earn the 2.5 s twice. So the table keeps ``floor``, the latest reading any drop or
+/// eviction used, and an absent key is a bucket that was full *at the floor*: for a reading at or
+/// after the floor that is a full bucket, exactly as before the drop; for an older reading it owes
+/// `floor − now`, which is at least what the dropped bucket owed (it was full by the floor), so the
+/// decision is never more permissive than keeping the bucket would have been. Eviction of a bucket
+/// that still owed tokens forgives what it owed at the eviction's reading — counted — and no more.
+/// The floor costs nothing on the hot path: only absent keys read it, only maintenance writes it.
+///
 /// ## Epoch
 /// Stored states are ticks since ``epoch``. Once the clock has run `rebaseAfterNanoseconds` past
 /// the epoch (at least a second, 146 years when a tick is a nanosecond) the next decision drops
@@ -46,6 +58,10 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
     @usableFromInline let slotLimit: Int
     @usableFromInline var hand: Int
     @usableFromInline var epoch: Int64
+    /// Ticks since the epoch of the latest reading a drop or an eviction used; at least 0. An
+    /// absent key is decided as a bucket that was full at this moment (see the type's
+    /// documentation).
+    @usableFromInline var floor: Int64
     @usableFromInline var expired: Int
     @usableFromInline var evicted: Int
 
@@ -60,6 +76,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         self.count = 0
         self.hand = 0
         self.epoch = epoch
+        self.floor = 0
         self.expired = 0
         self.evicted = 0
     }
@@ -99,9 +116,10 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
             }
             slot = (slot &+ 1) & self.mask
         }
-        // Absent means full. Only a request that takes tokens creates a bucket: peeks and
-        // requests above the capacity leave the table as it is.
-        let outcome = arithmetic.decideOnFullBucket(cost: cost)
+        // Absent means full at the floor: full for any reading since the last drop, never full
+        // earlier than a dropped bucket was. Only a request that takes tokens creates a bucket:
+        // peeks and requests above the capacity leave the table as it is.
+        let outcome = arithmetic.decide(debt: arithmetic.debt(stored: self.floor, now: nowTicks), cost: cost)
         if let newDebt = outcome.newDebt {
             self.insert(Element(key: key, stored: nowTicks &+ newDebt), tag: tag, nowTicks: nowTicks)
         }
@@ -163,6 +181,12 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
             // No removal happened in this pass, so `victim` still names the slot it was ranked in.
             self.remove(at: victim)
             self.evicted += 1
+            freed = 1
+        }
+        if freed > 0 {
+            // Whatever left the table was full, or is forgiven, as of this reading: absent keys are
+            // never decided as if time were earlier.
+            self.floor = max(self.floor, nowTicks)
         }
     }
 
@@ -232,6 +256,9 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         for slot in 0...self.mask where self.tags[slot] != 0 {
             self.elements[slot].stored = Int64(Int128(self.elements[slot].stored) - shift)
         }
+        // Every dropped bucket was full at `now`, the new epoch; readings older than the epoch
+        // count as the epoch. So the floor, shifted like the states, is at least 0.
+        self.floor = Int64(max(0, Int128(self.floor) - shift))
         self.epoch = max(now, self.epoch)
     }
 

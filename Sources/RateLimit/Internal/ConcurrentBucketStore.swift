@@ -54,6 +54,11 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         @usableFromInline var hand = 0
         @usableFromInline var expired = 0
         @usableFromInline var evicted = 0
+        /// Ticks since the epoch of the latest reading a drop or an eviction used, at least 0: an
+        /// absent key is a bucket that was full at this moment (see ``BucketTable``'s "drop floor").
+        /// Only lock holders read or write it, and only absent keys need it, which always take
+        /// the lock: the lock-free path never sees it.
+        @usableFromInline var floor: Int64 = 0
         /// Entries never used yet start at `fresh`.
         @usableFromInline var fresh = 0
         @usableFromInline var freeList: UnsafeMutablePointer<UInt32>
@@ -266,7 +271,9 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
                 }
                 slot = (slot &+ 1) & index.mask
             }
-            let outcome = self.arithmetic.decideOnFullBucket(cost: cost)
+            // Absent: a bucket that was full at the floor, so that a reading older than a drop
+            // cannot recreate the bucket earlier than it was dropped.
+            let outcome = self.arithmetic.decide(debt: self.arithmetic.debt(stored: writer.floor, now: nowTicks), cost: cost)
             if let newDebt = outcome.newDebt {
                 self.insert(key, tag: tag, state: nowTicks &+ newDebt, nowTicks: nowTicks, writer: &writer)
             }
@@ -344,6 +351,10 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
                 visited += 1
             }
             guard freed == 0, victim >= 0 else {
+                if freed > 0 {
+                    // Dropped as full at this reading: absent keys never decide earlier than it.
+                    writer.floor = max(writer.floor, nowTicks)
+                }
                 writer.hand = slot
                 return
             }
@@ -363,6 +374,8 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
             if evicted {
                 self.unlink(slot: victim, entry: entry, index: index, writer: &writer)
                 writer.evicted += 1
+                // Forgiven what it owed at this reading, and no more: the floor moves here too.
+                writer.floor = max(writer.floor, nowTicks)
                 writer.hand = slot
                 return
             }
@@ -489,6 +502,9 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
                 entry.pointee.state.store(shifted, ordering: .relaxed)
             }
         }
+        // Every dropped bucket was full at `now`, the new epoch, and older readings count as the
+        // epoch: the floor, shifted like the states, is at least 0.
+        writer.floor = Int64(max(0, Int128(writer.floor) - shift))
         let newEpoch = max(now, epoch)
         self.epoch.store(newEpoch, ordering: .sequentiallyConsistent)
         // Reopen. Sequentially consistent (so releasing): a reader that sees the path open also
