@@ -29,9 +29,15 @@ let package = Package(
         .target(name: "CRateLimitShims"),
 
         // The engines. Free of NIO and Hummingbird on purpose.
-        .target(name: "RateLimit", dependencies: ["CRateLimitShims"]),
+        .target(
+            name: "RateLimit",
+            dependencies: ["CRateLimitShims"],
+            // Pause points for the deterministic interleaving tests: debug builds only, so that
+            // release builds compile every hook to nothing (see `Interleaving`).
+            swiftSettings: [.define("RATELIMIT_INTERLEAVING", .when(configuration: .debug))]
+        ),
         .target(name: "RateLimitTesting", dependencies: ["RateLimit"]),
-        .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "RateLimitTesting"]),
+        .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "RateLimitTesting", "CRateLimitShims"]),
 
         // HTTP: Hummingbird middleware and the demo server.
         .target(

@@ -21,7 +21,7 @@ struct FaultTests {
     /// under ThreadSanitizer a resumed task can wait over a second for a thread of the
     /// cooperative pool (1.34 s seen in CI). A hang would exceed either bound by far: the suite's
     /// time limit is minutes.
-    private static let slack = isRunningUnderThreadSanitizer ? Duration.seconds(5) : Duration.seconds(1)
+    private static let slack = ThreadSanitizer.isActive ? Duration.seconds(5) : Duration.seconds(1)
 
     private struct Outcome: Sendable {
         /// Started after the server was dead.

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE // sched_getcpu, PTHREAD_MUTEX_ADAPTIVE_NP, CLOCK_MONOTONIC_COARSE, __rseq_*
 #endif
 
+#include <errno.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <time.h>
@@ -118,6 +119,20 @@ static inline int crl_active_cpu_count(void) {
 static inline int crl_configured_cpu_count(void) {
     long configured = sysconf(_SC_NPROCESSORS_CONF);
     return configured > 0 ? (int)configured : 1;
+}
+
+/// Pins the calling thread to CPU `cpu`. Returns 0, or an errno value (`ENOTSUP` where the
+/// platform cannot pin threads).
+static inline int crl_pin_current_thread(int cpu) {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+#else
+    (void)cpu;
+    return ENOTSUP;
+#endif
 }
 
 /// Yields the processor: used while waiting for readers to leave a read section.

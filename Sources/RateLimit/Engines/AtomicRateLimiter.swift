@@ -84,6 +84,7 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
         if cost < 0 { negativeCost(cost) }
         let hash = key.hashValue
         let now = self.clock.now()
+        Interleaving.reach(.clockRead)
         if let decision = self.store.decideLockFree(key, hash: hash, cost: cost, now: now) {
             return decision
         }

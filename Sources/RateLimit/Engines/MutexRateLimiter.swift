@@ -49,6 +49,7 @@ public final class MutexRateLimiter<Key: Hashable & Sendable>: BoundedRateLimite
         // Read the clock outside the lock to keep the critical section short; the table never
         // lets a stale reading move a bucket's time backwards.
         let now = self.clock.now()
+        Interleaving.reach(.clockRead)
         return self.tables.withLock(0) { table in
             table.decide(key, hash: hash, cost: cost, now: now, arithmetic: self.arithmetic)
         }

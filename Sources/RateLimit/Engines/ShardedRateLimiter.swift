@@ -81,6 +81,7 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
         if cost < 0 { negativeCost(cost) }
         let hash = key.hashValue
         let now = self.clock.now()
+        Interleaving.reach(.clockRead)
         // The low bits pick the shard; the table uses the high bits (see `HashTag`).
         return self.tables.withLock(hash & self.shardMask) { table in
             table.decide(key, hash: hash, cost: cost, now: now, arithmetic: self.arithmetic)

@@ -163,6 +163,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
                 if stored <= nowTicks {
                     // Backward shift may pull a not-yet-examined element into this slot:
                     // examine the same slot again.
+                    Interleaving.record(.expired(AnyHashable(self.elements[slot].key)))
                     self.remove(at: slot)
                     self.expired += 1
                     freed += 1
@@ -179,6 +180,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         self.hand = slot
         if freed == 0 && victim >= 0 {
             // No removal happened in this pass, so `victim` still names the slot it was ranked in.
+            Interleaving.record(.evicted(AnyHashable(self.elements[victim].key)))
             self.remove(at: victim)
             self.evicted += 1
             freed = 1
@@ -247,6 +249,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         var slot = 0
         while slot <= self.mask {
             if self.tags[slot] != 0 && Int128(self.elements[slot].stored) <= shift {
+                Interleaving.record(.expired(AnyHashable(self.elements[slot].key)))
                 self.remove(at: slot)
                 self.expired += 1
             } else {
@@ -259,6 +262,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         // Every dropped bucket was full at `now`, the new epoch; readings older than the epoch
         // count as the epoch. So the floor, shifted like the states, is at least 0.
         self.floor = Int64(max(0, Int128(self.floor) - shift))
+        Interleaving.record(.rebased)
         self.epoch = max(now, self.epoch)
     }
 

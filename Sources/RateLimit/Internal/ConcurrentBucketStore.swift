@@ -195,9 +195,11 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
             if SlotIndex.tag(of: word) == tag {
                 let entry = self.entries + SlotIndex.entry(of: word)
                 if entry.pointee.key == key {
+                    Interleaving.reach(.probed)
                     return self.update(entry, cost: cost, nowTicks: nowTicks, token: token)
                 }
             }
+            Interleaving.reach(.probeStep)
             slot = (slot &+ 1) & mask
         }
     }
@@ -222,6 +224,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
             guard let newDebt = outcome.newDebt else {
                 return outcome.decision
             }
+            Interleaving.reach(.beforeCompareExchange)
             let (exchanged, current) = entry.pointee.state.weakCompareExchange(
                 expected: state,
                 desired: nowTicks &+ newDebt,
@@ -298,6 +301,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         }
         // Sequentially consistent (so at least releasing): publishes the entry's key and state to
         // every reader that loads this slot.
+        Interleaving.reach(.beforePublish)
         index.slots[slot].store(SlotIndex.word(tag: tag, entry: entry), ordering: .sequentiallyConsistent)
         writer.count += 1
     }
@@ -329,12 +333,14 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
                     var state = self.entries[entry].state.load(ordering: .relaxed)
                     if state <= nowTicks {
                         // Full: retire it unless a reader takes tokens first.
+                        Interleaving.reach(.beforeCompareExchange)
                         let (retired, current) = self.entries[entry].state.compareExchange(
                             expected: state,
                             desired: Self.retiredState,
                             ordering: .relaxed
                         )
                         if retired {
+                            Interleaving.record(.expired(AnyHashable(self.entries[entry].key)))
                             self.unlink(slot: slot, entry: entry, index: index, writer: &writer)
                             writer.expired += 1
                             freed += 1
@@ -361,6 +367,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
             // No removal happened in this pass, so `victim` still names the slot it was ranked in.
             let entry = SlotIndex.entry(of: index.slots[victim].load(ordering: .relaxed))
             let evicted: Bool
+            Interleaving.reach(.beforeCompareExchange)
             if attempt == 2 {
                 self.entries[entry].state.store(Self.retiredState, ordering: .relaxed)
                 evicted = true
@@ -372,6 +379,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
                 ).exchanged
             }
             if evicted {
+                Interleaving.record(.evicted(AnyHashable(self.entries[entry].key)))
                 self.unlink(slot: victim, entry: entry, index: index, writer: &writer)
                 writer.evicted += 1
                 // Forgiven what it owed at this reading, and no more: the floor moves here too.
@@ -390,6 +398,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         // Sequentially consistent stores: an unlink must precede, in the total order, the counter
         // loads of the grace period after which the entry is reused.
         index.slots[slot].store(0, ordering: .sequentiallyConsistent)
+        Interleaving.reach(.unlinked)
         var hole = slot
         var next = (slot + 1) & mask
         while true {
@@ -400,6 +409,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
                 // Copy, then clear: a reader probing meanwhile finds the entry in one of the two
                 // slots, or stops at an empty one and retries under the lock.
                 index.slots[hole].store(word, ordering: .sequentiallyConsistent)
+                Interleaving.reach(.shiftCopied)
                 index.slots[next].store(0, ordering: .sequentiallyConsistent)
                 hole = next
             }
@@ -460,6 +470,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         // Sequentially consistent: publishes the new slots, and precedes the grace period after
         // which the old index is freed. Readers still probing the old one find correct (if stale)
         // entries, or miss and take the lock.
+        Interleaving.reach(.beforeIndexSwap)
         self.index.store(new.base, ordering: .sequentiallyConsistent)
         writer.retiredIndexes.append(old.base)
         // Growth is rare (the index only doubles), so free the old index now rather than keep it
@@ -476,6 +487,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         // Shut the lock-free path, then wait out every reader that may still be on it. From here
         // until it reopens only lock holders touch bucket states.
         self.fastPathEnd.store(.min, ordering: .sequentiallyConsistent)
+        Interleaving.reach(.fastPathShut)
         self.reclaim(writer: &writer)
         let epoch = self.epoch.load(ordering: .relaxed)
         // In 128 bits: after a long idle period ticks since the old epoch may not fit in 64.
@@ -487,6 +499,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
             let word = index.slots[slot].load(ordering: .relaxed)
             let entry = SlotIndex.entry(of: word)
             if word != 0 && Int128(self.entries[entry].state.load(ordering: .relaxed)) <= shift {
+                Interleaving.record(.expired(AnyHashable(self.entries[entry].key)))
                 self.entries[entry].state.store(Self.retiredState, ordering: .relaxed)
                 self.unlink(slot: slot, entry: entry, index: index, writer: &writer)
                 writer.expired += 1
@@ -506,6 +519,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         // epoch: the floor, shifted like the states, is at least 0.
         writer.floor = Int64(max(0, Int128(writer.floor) - shift))
         let newEpoch = max(now, epoch)
+        Interleaving.record(.rebased)
         self.epoch.store(newEpoch, ordering: .sequentiallyConsistent)
         // Reopen. Sequentially consistent (so releasing): a reader that sees the path open also
         // sees the new epoch and the shifted states.

@@ -63,10 +63,13 @@ struct GracePeriodTracker: ~Copyable {
         var phase = self.phase.load(ordering: .relaxed)
         while true {
             let token = stripe &+ (phase & 1)
+            Interleaving.reach(.readerPhaseLoaded)
             // Sequentially consistent: see the type's documentation.
             self.counters[token].wrappingAdd(1, ordering: .sequentiallyConsistent)
+            Interleaving.reach(.readerCounted)
             let current = self.phase.load(ordering: .sequentiallyConsistent)
             if current == phase {
+                Interleaving.record(.readSection(entered: true))
                 return token
             }
             // A writer advanced the phase between our load and our increment: we may have
@@ -79,6 +82,7 @@ struct GracePeriodTracker: ~Copyable {
     /// Ends the read section started by the `enter()` that returned `token`.
     @inlinable
     func exit(_ token: Int) {
+        Interleaving.record(.readSection(entered: false))
         // Releasing: everything the section read happens before the writer, which acquires this
         // counter's zero, reuses memory.
         self.counters[token].wrappingSubtract(1, ordering: .releasing)
@@ -105,12 +109,19 @@ struct GracePeriodTracker: ~Copyable {
     /// wait for anything.
     @usableFromInline
     func synchronize() {
+        Interleaving.record(.gracePeriod(started: true))
+        defer { Interleaving.record(.gracePeriod(started: false)) }
         let phase = self.phase.load(ordering: .relaxed)  // only writers, serialised, change it
         self.phase.store(phase &+ 1, ordering: .sequentiallyConsistent)
+        Interleaving.reach(.phaseAdvanced)
         for stripe in 0...self.stripeMask {
-            let counter = stripe * Self.stripeWords + (phase & 1)
+            let counter = self.counters + (stripe * Self.stripeWords + (phase & 1))
             var spins = 0
-            while self.counters[counter].load(ordering: .sequentiallyConsistent) != 0 {
+            while counter.pointee.load(ordering: .sequentiallyConsistent) != 0 {
+                // Under an interleaving test, wait as a scheduling point: the readers must run.
+                if Interleaving.wait(.graceWait, until: { counter.pointee.load(ordering: .sequentiallyConsistent) == 0 }) {
+                    continue
+                }
                 spins += 1
                 if spins > 64 { crl_yield() }
             }

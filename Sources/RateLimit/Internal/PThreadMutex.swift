@@ -36,12 +36,41 @@ struct PThreadMutex {
 
     @inlinable
     func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
-        let locked = pthread_mutex_lock(self.pointer)
-        precondition(locked == 0, "pthread_mutex_lock failed: \(locked)")
+        self.lock()
         defer {
             let unlocked = pthread_mutex_unlock(self.pointer)
             precondition(unlocked == 0, "pthread_mutex_unlock failed: \(unlocked)")
         }
         return try body()
     }
+
+    @inlinable
+    func lock() {
+        Interleaving.reach(.lock)
+        #if RATELIMIT_INTERLEAVING
+        if Interleaving.isControlled() {
+            // Under an interleaving test only one thread runs at a time: a thread that finds the
+            // lock held must let the holder run, so it waits as a scheduling point, not in the
+            // kernel.
+            let pointer = self.pointer
+            while pthread_mutex_trylock(pointer) != 0 {
+                _ = Interleaving.wait(.lock, until: { PThreadMutex(pointer).isUnlocked })
+            }
+            return
+        }
+        #endif
+        let locked = pthread_mutex_lock(self.pointer)
+        precondition(locked == 0, "pthread_mutex_lock failed: \(locked)")
+    }
+
+    #if RATELIMIT_INTERLEAVING
+    /// Whether no thread holds the lock, asked by an interleaving test's scheduler (never by a
+    /// holder, which would see `EBUSY` and get `false`).
+    @usableFromInline
+    var isUnlocked: Bool {
+        guard pthread_mutex_trylock(self.pointer) == 0 else { return false }
+        pthread_mutex_unlock(self.pointer)
+        return true
+    }
+    #endif
 }

@@ -1,0 +1,416 @@
+import CRateLimitShims
+@testable import RateLimit
+import RateLimitTesting
+import Testing
+
+private let ms: Int64 = 1_000_000
+private let s: Int64 = 1_000_000_000
+
+/// A small concurrent situation whose every schedule the explorer runs.
+struct InterleavingScenario: Sendable, CustomStringConvertible {
+    var name: String
+    var engine: Engine
+    /// For the sharded engine: the shard count.
+    var shards = 1
+    var policy: BucketPolicy
+    var maxKeys: Int
+    var start: Int64
+    /// Keys that must share an index home slot: key → a hash input shared with others.
+    var homes: [Int: Int] = [:]
+    /// Run one after another on the exploring thread before the callers start.
+    var setUp: [Operation]
+    /// One list per caller thread (A, B, …), explored in every interleaving.
+    var callers: [[Operation]]
+    /// Run one after another once every caller is done: their decisions are checked too, so a lost
+    /// or doubled update that no caller saw still fails.
+    var tearDown: [Operation]
+    /// Whether no grace period runs in the scenario (no growth, rebase or reuse of entries): its
+    /// schedules then skip the read-section counter points, and the explorer fails if a grace
+    /// period runs after all.
+    var graceFree = false
+    /// The interleaving the scenario exists for: at least one schedule must show it.
+    var witness: @Sendable (History, [String]) -> Bool
+
+    var description: String { "\(self.engine): \(self.name)" }
+
+    func key(_ id: Int) -> ProbeKey {
+        ProbeKey(id: id, home: self.homes[id] ?? id)
+    }
+
+    func makeLimiter() throws -> any BoundedRateLimiter<ProbeKey> {
+        switch self.engine {
+        case .mutex: try MutexRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
+        case .atomic: try AtomicRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
+        case .sharded: try ShardedRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock(), shards: self.shards)
+        }
+    }
+
+    /// The shard of a key: the low bits of its hash (see `ShardedRateLimiter`).
+    func partition(_ id: Int) -> Int {
+        self.engine == .sharded ? self.key(id).hashValue & (self.shards - 1) : 0
+    }
+}
+
+/// What exploring a scenario found.
+struct ExplorationOutcome: CustomStringConvertible {
+    var scenario: String
+    var schedules = 0
+    var witnessed = 0
+    var longestSchedule = 0
+
+    var description: String {
+        "\(self.scenario): \(self.schedules) schedules explored (longest \(self.longestSchedule) steps), the interleaving of interest in \(self.witnessed)"
+    }
+}
+
+struct InterleavingFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+enum InterleavingRunner {
+    /// Runs every schedule of `scenario`, checking each history; throws on the first failure with
+    /// the schedule that produced it.
+    static func explore(_ scenario: InterleavingScenario, limit: Int = 200_000) throws -> ExplorationOutcome {
+        // On a thread of its own, pinned with its workers to one CPU: the exploring thread is not
+        // one of Swift concurrency's shared threads, whose affinity must not change.
+        let result = PerThreadResults<Result<ExplorationOutcome, InterleavingFailure>?>(count: 1, initial: nil)
+        RealThreads.run(1) { _ in
+            let cpu = crl_current_cpu()
+            let pinned = crl_pin_current_thread(cpu) == 0
+            result.update(0) { $0 = Result { () throws(InterleavingFailure) in try self.exploreHere(scenario, limit: limit, cpu: pinned ? cpu : nil) } }
+        }
+        return try result.all[0]!.get()
+    }
+
+    private static func exploreHere(_ scenario: InterleavingScenario, limit: Int, cpu: Int32?) throws(InterleavingFailure) -> ExplorationOutcome {
+        let explorer = InterleavingExplorer(threads: scenario.callers.count, cpu: cpu)
+        if scenario.graceFree { explorer.inertPoints = InterleavingExplorer.readSectionPoints }
+        var outcome = ExplorationOutcome(scenario: scenario.description)
+        var deadlocked = false
+        defer { if !deadlocked { explorer.shutDown() } }
+        let checker = LinearizabilityChecker(partitionOf: scenario.partition) { ($0.base as? ProbeKey)?.id }
+        let partitions = scenario.engine == .sharded ? scenario.shards : 1
+        repeat {
+            var statistics: RateLimiterStatistics?
+            do {
+            try explorer.execute(
+                start: scenario.start,
+                making: scenario.makeLimiter,
+                setUp: { limiter in
+                    for operation in scenario.setUp {
+                        explorer.perform(operation, thread: InterleavingExplorer.main, on: limiter, key: scenario.key(operation.key))
+                    }
+                },
+                work: { limiter, thread in
+                    for operation in scenario.callers[thread] {
+                        explorer.perform(operation, thread: thread, on: limiter, key: scenario.key(operation.key))
+                    }
+                },
+                tearDown: { limiter in
+                    for operation in scenario.tearDown {
+                        explorer.perform(operation, thread: InterleavingExplorer.main, on: limiter, key: scenario.key(operation.key))
+                    }
+                    statistics = limiter.statistics
+                }
+            )
+            } catch {
+                throw InterleavingFailure(description: "\(scenario): the engine could not be made: \(error)")
+            }
+            outcome.schedules += 1
+            outcome.longestSchedule = max(outcome.longestSchedule, explorer.trace.count)
+            let schedule = explorer.log.joined(separator: " ")
+            if let failure = explorer.failure {
+                deadlocked = failure.hasPrefix("deadlock")
+                throw InterleavingFailure(description: "\(scenario): \(failure); schedule: \(schedule)")
+            }
+            let initial = SequentialModel(policy: scenario.policy, epoch: scenario.start, partitions: partitions)
+            guard let final = checker.check(explorer.history, initial: initial) else {
+                throw InterleavingFailure(
+                    description: "\(scenario): no sequential order explains the decisions; schedule: \(schedule); history: \(Self.describe(explorer.history))"
+                )
+            }
+            let events = explorer.history.entries.compactMap { entry -> InterleavingEvent? in
+                if case .event(let event, _, _) = entry { return event }
+                return nil
+            }
+            let expired = events.filter { if case .expired = $0 { return true } else { return false } }.count
+            let evicted = events.filter { if case .evicted = $0 { return true } else { return false } }.count
+            if let statistics, statistics.trackedKeys != final.trackedKeys || statistics.expiredBuckets != expired || statistics.evictedBuckets != evicted {
+                throw InterleavingFailure(
+                    description: "\(scenario): the engine reports \(statistics); the model tracks \(final.trackedKeys) keys after \(expired) drops and \(evicted) evictions; schedule: \(schedule)"
+                )
+            }
+            if scenario.witness(explorer.history, explorer.log) { outcome.witnessed += 1 }
+            if outcome.schedules >= limit {
+                throw InterleavingFailure(description: "\(scenario): more than \(limit) schedules; make the scenario smaller")
+            }
+        } while explorer.advance()
+        return outcome
+    }
+
+    static func describe(_ history: History) -> String {
+        history.entries.map { entry in
+            switch entry {
+            case .operation(let thread, let operation, let decision, let invoked, let responded):
+                "[\(invoked)–\(responded)] \(InterleavingExplorer.name(thread)) \(operation) → \(decision)"
+            case .event(let event, let operation, let at):
+                "[\(at)] \(event) during \(operation)"
+            }
+        }.joined(separator: "; ")
+    }
+}
+
+// MARK: - Witnesses
+
+extension History {
+    /// The sequence numbers of `thread`'s operations.
+    func intervals(of thread: Int) -> [(invoked: Int, responded: Int, decision: RateLimitDecision)] {
+        self.entries.compactMap { entry in
+            if case .operation(let owner, _, let decision, let invoked, let responded) = entry, owner == thread {
+                return (invoked, responded, decision)
+            }
+            return nil
+        }
+    }
+
+    /// Whether an event matching `matches` happened while one of `thread`'s operations ran.
+    func event(during thread: Int, _ matches: (InterleavingEvent) -> Bool) -> Bool {
+        let intervals = self.intervals(of: thread)
+        return self.entries.contains { entry in
+            guard case .event(let event, _, let at) = entry, matches(event) else { return false }
+            return intervals.contains { $0.invoked < at && at < $0.responded }
+        }
+    }
+}
+
+private func isExpired(_ key: Int) -> (InterleavingEvent) -> Bool {
+    { event in
+        if case .expired(let raw) = event { return (raw.base as? ProbeKey)?.id == key }
+        return false
+    }
+}
+
+private func isEvicted(_ key: Int) -> (InterleavingEvent) -> Bool {
+    { event in
+        if case .evicted(let raw) = event { return (raw.base as? ProbeKey)?.id == key }
+        return false
+    }
+}
+
+private func isRebase(_ event: InterleavingEvent) -> Bool { event == .rebased }
+
+// MARK: - Scenarios
+
+extension InterleavingScenario {
+    private static func tutorial(_ mode: RefillMode) -> BucketPolicy {
+        try! BucketPolicy(capacity: 10, refill: 2, every: .seconds(1), mode: mode)
+    }
+
+    /// The report's race: A read 12.5 s, then B, with a 15 s reading, drops A's key (full at 15 s)
+    /// to make room; A then finds the key absent.
+    static func staleReaderMeetsDrop(_ engine: Engine, _ mode: RefillMode, shards: Int = 1) -> Self {
+        InterleavingScenario(
+            name: "stale reader meets a drop (\(mode))",
+            engine: engine,
+            shards: shards,
+            policy: self.tutorial(mode),
+            maxKeys: 2,
+            start: 10 * s,
+            setUp: [Operation(key: 1, cost: 10, at: 10 * s), Operation(key: 3, cost: 1, at: 10 * s)],
+            callers: [
+                [Operation(key: 1, cost: 5, at: 12_500 * ms), Operation(key: 3, cost: 1, at: 12_500 * ms)],
+                [Operation(key: 2, cost: 1, at: 15 * s), Operation(key: 1, cost: 4, at: 15 * s)],
+            ],
+            tearDown: [Operation(key: 1, cost: 0, at: 15 * s), Operation(key: 1, cost: 10, at: 15 * s), Operation(key: 1, cost: 5, at: 15 * s)],
+            graceFree: true,
+            witness: { history, _ in history.event(during: 0, isExpired(1)) }
+        )
+    }
+
+    /// A reader takes a token from the very bucket a writer is evicting: either the reader's
+    /// compare-and-swap wins and the writer ranks again, or the writer's wins and the reader
+    /// retries under the lock.
+    static func readerRacesEviction(_ engine: Engine) -> Self {
+        InterleavingScenario(
+            name: "reader races the eviction of its bucket",
+            engine: engine,
+            policy: self.tutorial(.smooth),
+            maxKeys: 2,
+            start: 10 * s,
+            setUp: [Operation(key: 1, cost: 3, at: 10 * s), Operation(key: 3, cost: 5, at: 10 * s)],
+            callers: [
+                [Operation(key: 1, cost: 1, at: 10 * s), Operation(key: 1, cost: 1, at: 10 * s)],
+                [Operation(key: 2, cost: 1, at: 10 * s)],
+            ],
+            tearDown: [1, 2, 3].map { Operation(key: $0, cost: 0, at: 10 * s) },
+            graceFree: true,
+            witness: { history, _ in history.event(during: 0, isEvicted(1)) }
+        )
+    }
+
+    /// Keys 1 and 3 share a home slot; B drops key 1 and shifts key 3 back into its slot while A
+    /// probes for key 3.
+    static func backwardShiftHidesKey(_ engine: Engine) -> Self {
+        InterleavingScenario(
+            name: "backward shift moves the key a reader probes for",
+            engine: engine,
+            policy: self.tutorial(.smooth),
+            maxKeys: 2,
+            start: 10 * s,
+            homes: [1: 7, 3: 7],
+            setUp: [Operation(key: 1, cost: 1, at: 10 * s), Operation(key: 3, cost: 4, at: 10 * s)],
+            callers: [[Operation(key: 3, cost: 1, at: 11 * s)], [Operation(key: 2, cost: 1, at: 11 * s)]],
+            tearDown: [1, 2, 3].map { Operation(key: $0, cost: 0, at: 11 * s) },
+            graceFree: true,
+            witness: { _, log in
+                // A probed (or retried) between the copy and the clear of the shift.
+                guard let copied = log.firstIndex(of: "B@shiftCopied") else { return false }
+                return log[..<copied].contains { $0.hasPrefix("A@") } && log[copied...].contains("A@probed") || log.contains("A@lock")
+            }
+        )
+    }
+
+    /// B's insert grows the index and waits for the grace period while A is inside a read
+    /// section on the old index.
+    static func growWhileReading(_ engine: Engine) -> Self {
+        InterleavingScenario(
+            name: "index grows while a reader probes the old one",
+            engine: engine,
+            policy: self.tutorial(.smooth),
+            maxKeys: 64,
+            start: 10 * s,
+            setUp: (1...12).map { Operation(key: $0, cost: 1, at: 10 * s) },
+            callers: [[Operation(key: 1, cost: 1, at: 10 * s)], [Operation(key: 13, cost: 1, at: 10 * s)]],
+            tearDown: [1, 13].map { Operation(key: $0, cost: 0, at: 10 * s) },
+            witness: { _, log in log.contains("B@graceWait(retry)") }
+        )
+    }
+
+    /// B's request finds the epoch due and rebases — shutting the lock-free path, waiting for
+    /// readers, dropping full buckets, shifting the rest — while A takes tokens from a bucket that
+    /// survives the rebase, with a reading from before it.
+    static func rebaseWhileDeciding(_ engine: Engine) -> Self {
+        InterleavingScenario(
+            name: "rebase while a reader decides",
+            engine: engine,
+            policy: self.finePolicy,
+            maxKeys: 16,
+            start: 0,
+            setUp: [Operation(key: 1, cost: 1 << 31, at: 1000 * ms), Operation(key: 3, cost: 1, at: 600 * ms)],
+            callers: [[Operation(key: 1, cost: 1 << 27, at: 1050 * ms)], [Operation(key: 2, cost: 1, at: 1200 * ms)]],
+            tearDown: [1, 2, 3].map { Operation(key: $0, cost: 0, at: 1200 * ms) },
+            witness: { history, _ in history.event(during: 0, isRebase) }
+        )
+    }
+
+    /// B's one request rebases (a grace period with the lock-free path shut) and then grows the
+    /// index (a second grace period, of the other phase parity) while A decides on the lock-free
+    /// path: a reader that counted itself in a phase already drained would be missed by the
+    /// second.
+    static func twoGracePeriods(_ engine: Engine) -> Self {
+        InterleavingScenario(
+            name: "rebase then growth around a reader",
+            engine: engine,
+            policy: self.finePolicy,
+            maxKeys: 64,
+            start: 0,
+            // Twelve buckets that survive the rebase at 1.2 s (full at 1.5 s): B's key is the 13th.
+            setUp: (1...12).map { Operation(key: $0, cost: 1 << 31, at: 1000 * ms) },
+            callers: [[Operation(key: 1, cost: 1 << 20, at: 1050 * ms)], [Operation(key: 13, cost: 1, at: 1200 * ms)]],
+            tearDown: [1, 13].map { Operation(key: $0, cost: 0, at: 1200 * ms) },
+            witness: { _, log in log.filter { $0 == "B@phaseAdvanced" }.count >= 2 }
+        )
+    }
+
+    /// M = 2³² ticks per ns: the epoch must move every 2³⁰ ns ≈ 1.07 s. Capacity 2³¹: half a
+    /// second of refill.
+    private static var finePolicy: BucketPolicy {
+        try! BucketPolicy(capacity: 1 << 31, refill: 1 << 32, every: .nanoseconds(1_000_000_001))
+    }
+
+    /// Two callers create and update one key: both may find it absent and queue for the lock.
+    static func twoCallersOneKey(_ engine: Engine, shards: Int = 1) -> Self {
+        InterleavingScenario(
+            name: "two callers create and drain one key",
+            engine: engine,
+            shards: shards,
+            policy: self.tutorial(.smooth),
+            maxKeys: 16,
+            start: 10 * s,
+            setUp: [],
+            callers: [[Operation(key: 1, cost: 4, at: 10 * s), Operation(key: 1, cost: 4, at: 10 * s)], [Operation(key: 1, cost: 3, at: 10 * s)]],
+            tearDown: [Operation(key: 1, cost: 0, at: 10 * s)],
+            graceFree: true,
+            witness: { _, log in log.contains("A@lock") && log.contains("B@lock") }
+        )
+    }
+
+    /// A stale and a fresh reading race on one tracked key's compare-and-swap.
+    static func staleAndFreshOnOneKey(_ engine: Engine, _ mode: RefillMode) -> Self {
+        InterleavingScenario(
+            name: "stale and fresh readings race on one key (\(mode))",
+            engine: engine,
+            policy: self.tutorial(mode),
+            maxKeys: 16,
+            start: 10 * s,
+            setUp: [Operation(key: 1, cost: 9, at: 10 * s)],
+            callers: [[Operation(key: 1, cost: 2, at: 12 * s)], [Operation(key: 1, cost: 1, at: 10 * s), Operation(key: 1, cost: 1, at: 10 * s)]],
+            tearDown: [Operation(key: 1, cost: 0, at: 12 * s)],
+            graceFree: true,
+            witness: { _, log in log.filter { $0.hasSuffix("@beforeCompareExchange") }.count >= 2 }
+        )
+    }
+
+    /// Two writers insert at once into a full table: one drops the full buckets, the other finds
+    /// room or drops what is left; a stale peek of a dropped key must see the floor.
+    static func twoWritersFullTable(_ engine: Engine, shards: Int = 1) -> Self {
+        InterleavingScenario(
+            name: "two writers insert into a full table",
+            engine: engine,
+            shards: shards,
+            policy: self.tutorial(.smooth),
+            maxKeys: 2,
+            start: 10 * s,
+            setUp: [Operation(key: 1, cost: 10, at: 10 * s), Operation(key: 3, cost: 2, at: 10 * s)],
+            callers: [[Operation(key: 4, cost: 1, at: 15 * s)], [Operation(key: 2, cost: 1, at: 15 * s), Operation(key: 1, cost: 0, at: 12 * s)]],
+            tearDown: [1, 2, 3, 4].map { Operation(key: $0, cost: 0, at: 15 * s) },
+            graceFree: true,
+            witness: { _, log in log.contains("A@lock") && log.contains("B@lock") }
+        )
+    }
+
+    /// Every scenario, on the engines it concerns: the lock-free engine everywhere, the locked
+    /// engines where their one interleaving point (between the clock read and the lock) matters.
+    static let all: [InterleavingScenario] = [
+        .staleReaderMeetsDrop(.atomic, .smooth),
+        .staleReaderMeetsDrop(.atomic, .stepped),
+        .staleReaderMeetsDrop(.mutex, .smooth),
+        .staleReaderMeetsDrop(.sharded, .stepped),
+        .readerRacesEviction(.atomic),
+        .backwardShiftHidesKey(.atomic),
+        .growWhileReading(.atomic),
+        .rebaseWhileDeciding(.atomic),
+        .rebaseWhileDeciding(.mutex),
+        .twoGracePeriods(.atomic),
+        .twoCallersOneKey(.atomic),
+        .twoCallersOneKey(.sharded, shards: 2),
+        .staleAndFreshOnOneKey(.atomic, .smooth),
+        .staleAndFreshOnOneKey(.atomic, .stepped),
+        .twoWritersFullTable(.atomic),
+        .twoWritersFullTable(.mutex),
+    ]
+}
+
+/// Every schedule of small scenarios — 2 callers, 1–2 operations each, a drop, an eviction, a
+/// backward shift, an index growth or a rebase between them — on a fresh engine each time, every
+/// history checked for linearizability against `SequentialModel`.
+@Suite("Interleavings")
+struct InterleavingTests {
+    @Test("every schedule is linearizable", arguments: InterleavingScenario.all)
+    func everySchedule(_ scenario: InterleavingScenario) throws {
+        let outcome = try InterleavingRunner.explore(scenario)
+        print("interleavings: \(outcome)")
+        #expect(outcome.schedules > 1, "\(outcome)")
+        #expect(outcome.witnessed > 0, "no schedule showed the interleaving the scenario exists for: \(outcome)")
+    }
+}
