@@ -7,6 +7,8 @@ import RateLimit
 struct ThreadTally: Sendable {
     var admitted = 0
     var perKey: [Int] = []
+    /// Every decision, with its key, for the linearizability check.
+    var decisions: [(key: Int, decision: RateLimitDecision)] = []
     var violations = 0
     var firstViolation: String?
 
@@ -41,15 +43,18 @@ extension RateLimiterConformance {
                 (nanosecondsPerSecond / 2, mode == .smooth ? 250 : 0),
                 (nanosecondsPerSecond / 2, mode == .smooth ? 250 : 500),
             ]
+            var model = ReferenceBucket(policy: policy)
             for (round, (advance, expected)) in rounds.enumerated() {
                 try context.advance(clock, advance)
                 let attempts = 2 * max(expected, 100) / threads + 16
                 let results = PerThreadResults(count: threads, initial: ThreadTally())
                 RealThreads.run(threads) { thread in
                     results.update(thread) { tally in
+                        tally.decisions.reserveCapacity(attempts)
                         for _ in 0..<attempts {
                             let decision = limiter.acquire(key)
                             tally.check(decision, cost: 1, capacity: policy.capacity)
+                            tally.decisions.append((0, decision))
                             if decision.isAllowed { tally.admitted += 1 }
                         }
                     }
@@ -60,7 +65,42 @@ extension RateLimiterConformance {
                     admitted == expected,
                     "\(mode) round \(round): \(threads) threads × \(attempts) requests admitted \(admitted) on a frozen clock; exactly \(expected) expected"
                 )
+                try self.expectLinearizable(
+                    results.all.flatMap { $0.decisions.map(\.decision) },
+                    model: &model,
+                    at: clock.monotonicNanoseconds(),
+                    "\(mode) round \(round)",
+                    context
+                )
             }
+        }
+    }
+
+    /// On a frozen clock, cost-1 decisions on one key are linearizable when they are those of the
+    /// serial order "every admission, then every denial": the admitted ones report `remaining`
+    /// values `n − 1 … 0` exactly once each, each equal field by field to the reference bucket's
+    /// decision at that point, and every denial equals the reference's decision once the bucket is
+    /// empty — a bucket that denies stays empty while the clock stands still.
+    func expectLinearizable(
+        _ decisions: [RateLimitDecision],
+        model: inout ReferenceBucket,
+        at now: Int64,
+        _ label: String,
+        _ context: ScenarioContext<Key>
+    ) throws(ConformanceFailure) {
+        let admitted = decisions.filter(\.isAllowed).sorted { $0.remaining > $1.remaining }
+        for (index, decision) in admitted.enumerated() {
+            let serial = model.acquire(cost: 1, at: now)
+            try context.expect(
+                decision == serial,
+                "\(label): admission \(index + 1) of \(admitted.count) in serial order is \(decision); the reference bucket gives \(serial) (every remaining value must appear exactly once)"
+            )
+        }
+        var empty = model
+        let denial = empty.acquire(cost: 1, at: now)
+        try context.expect(!denial.isAllowed, "\(label): the reference bucket still admits after \(admitted.count) admissions")
+        if let wrong = decisions.first(where: { !$0.isAllowed && $0 != denial }) {
+            throw context.failure("\(label): a denial reports \(wrong); once the bucket is empty every denial must be \(denial)")
         }
     }
 
@@ -71,6 +111,7 @@ extension RateLimiterConformance {
             let clock = ManualClock()
             let limiter = try context.limiter(policy, clock: clock)
             let keys = (0..<keyCount).map(context.key)
+            var models = Array(repeating: ReferenceBucket(policy: policy), count: keyCount)
             let rounds: [(Int64, Int)] = [(0, 100), (2 * nanosecondsPerSecond, 20)]
             for (round, (advance, expected)) in rounds.enumerated() {
                 try context.advance(clock, advance)
@@ -83,14 +124,20 @@ extension RateLimiterConformance {
                             let key = (attempt &+ thread &* 7) % keyCount
                             let decision = limiter.acquire(keys[key])
                             tally.check(decision, cost: 1, capacity: policy.capacity)
+                            tally.decisions.append((key, decision))
                             if decision.isAllowed { tally.perKey[key] += 1 }
                         }
                     }
                 }
                 try self.expectConsistent(results.all, "\(mode) round \(round)", context)
+                var perKey = Array(repeating: [RateLimitDecision](), count: keyCount)
+                for tally in results.all {
+                    for (key, decision) in tally.decisions { perKey[key].append(decision) }
+                }
                 for key in 0..<keyCount {
                     let admitted = results.all.reduce(0) { $0 + $1.perKey[key] }
                     try context.expect(admitted == expected, "\(mode) round \(round): key \(key) admitted \(admitted); exactly \(expected) expected")
+                    try self.expectLinearizable(perKey[key], model: &models[key], at: clock.monotonicNanoseconds(), "\(mode) round \(round), key \(key)", context)
                 }
             }
         }
