@@ -107,33 +107,18 @@ package enum StressRunner {
         outcome.record(admitted: results.all.reduce(0, +), lowerBound: 0, upperBound: policy.capacity * insertions, "\(mode) eviction pressure, \(threads) threads")
     }
 
-    /// A hot key on the real clock for 300 ms under saturating demand.
+    /// A hot key on the real clock for 300 ms under saturating demand, within bounds that hold
+    /// whatever the scheduler does (see `SaturationRun`).
     static func realClock(_ engine: BenchmarkEngine, threads: Int, mode: RefillMode, _ outcome: inout Outcome) {
         let policy = try! BucketPolicy(capacity: 200, refill: 100, every: .milliseconds(100), mode: mode)
         let clock = MonotonicClock()
         let limiter = self.make(engine, policy, maxKeys: 1024, clock: clock)
-        let results = PerThreadResults(count: threads, initial: (admitted: 0, decisions: 0, first: Int64.max))
         let start = clock.monotonicNanoseconds()
-        let deadline = start + 300_000_000
-        RealThreads.run(threads) { thread in
-            results.update(thread) { tally in
-                tally.first = clock.monotonicNanoseconds()
-                while clock.monotonicNanoseconds() < deadline {
-                    if limiter.acquire(0, cost: 1).isAllowed { tally.admitted += 1 }
-                    tally.decisions += 1
-                }
-            }
-        }
-        let elapsed = clock.monotonicNanoseconds() - start
-        let admitted = results.all.reduce(0) { $0 + $1.admitted }
-        outcome.decisions += results.all.reduce(0) { $0 + $1.decisions }
-        // 100 per 100 ms is one token per ms. Saturated from the first request to the deadline.
-        let upper = policy.capacity + Int(elapsed / 1_000_000)
-        let saturated = deadline - min(results.all.map(\.first).min() ?? start, deadline)
-        let lower = mode == .smooth
-            ? policy.capacity + Int(saturated / 1_000_000) - policy.refill
-            : policy.capacity + (Int(saturated / 100_000_000) - 1) * policy.refill
-        outcome.record(admitted: admitted, lowerBound: lower, upperBound: upper, "\(mode) real clock, \(threads) threads")
+        let logs = SaturationRun.run(limiter, key: 0, threads: threads, clock: clock, start: start, until: start + 300_000_000)
+        let bounds = SaturationRun.bounds(policy, logs, start: start, end: clock.monotonicNanoseconds())
+        outcome.decisions += logs.reduce(0) { $0 + $1.decisions }
+        outcome.inconsistentDecisions += logs.reduce(0) { $0 + $1.inconsistent }
+        outcome.record(admitted: bounds.admitted, lowerBound: bounds.lower, upperBound: bounds.upper, "\(mode) real clock, \(threads) threads (\(bounds))")
     }
 
     /// Requests random costs until a cost-1 request is denied; returns the admitted cost, the
@@ -147,9 +132,7 @@ package enum StressRunner {
                     let cost = Int(random.next() % 9) + 1
                     let decision = limiter.acquire(key, cost: cost)
                     tally.decisions += 1
-                    let consistent = decision.remaining >= 0 && decision.remaining <= capacity
-                        && (decision.isAllowed ? decision.remaining <= capacity - cost : decision.remaining < cost)
-                    if !consistent { tally.inconsistent += 1 }
+                    if !decision.isConsistent(cost: cost, capacity: capacity) { tally.inconsistent += 1 }
                     if decision.isAllowed {
                         tally.admitted += cost
                     } else if cost == 1 {

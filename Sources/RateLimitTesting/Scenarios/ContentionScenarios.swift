@@ -13,14 +13,7 @@ struct ThreadTally: Sendable {
     var firstViolation: String?
 
     mutating func check(_ decision: RateLimitDecision, cost: Int, capacity: Int) {
-        let inRange = decision.remaining >= 0 && decision.remaining <= capacity && decision.limit == capacity
-        let agrees: Bool
-        if decision.isAllowed {
-            agrees = decision.remaining <= capacity - cost && decision.retryAfterNanoseconds == 0
-        } else {
-            agrees = decision.remaining < cost
-        }
-        if !(inRange && agrees) {
+        if !decision.isConsistent(cost: cost, capacity: capacity) {
             self.violations += 1
             if self.firstViolation == nil {
                 self.firstViolation = "cost \(cost) got \(decision)"
@@ -188,53 +181,28 @@ extension RateLimiterConformance {
         )
     }
 
+    /// Real threads saturate one key on the real clock; the admitted total must lie within bounds
+    /// that hold whatever the scheduler does (derived in `SaturationRun`).
     func realClockSaturation(threads: Int, _ context: ScenarioContext<Key>) throws(ConformanceFailure) {
         for mode in [RefillMode.smooth, .stepped] {
-            // 1,000 tokens per second: saturated by any thread count even under ThreadSanitizer on a
-            // loaded machine (a request every millisecond suffices). The capacity exceeds one step,
-            // so a stepped bucket drained at each step never fills.
+            // 1,000 tokens per second; the capacity exceeds one step, so a stepped bucket drained at
+            // each step never fills.
             let policy = try context.policy(200, 100, every: .milliseconds(100), mode)
-            let interval: Int64 = 100_000_000
             let clock = MonotonicClock()
             let limiter = try context.limiter(policy, clock: clock)
-            let key = context.key(0)
             let (seconds, attoseconds) = self.realClockDuration.components
             let duration = seconds * nanosecondsPerSecond + attoseconds / 1_000_000_000
-            let results = PerThreadResults(count: threads, initial: ThreadTally())
-            let firstRequests = PerThreadResults(count: threads, initial: Int64.max)
             let start = clock.monotonicNanoseconds()
-            let deadline = start + duration
-            RealThreads.run(threads) { thread in
-                firstRequests.update(thread) { $0 = clock.monotonicNanoseconds() }
-                results.update(thread) { tally in
-                    while clock.monotonicNanoseconds() < deadline {
-                        let decision = limiter.acquire(key)
-                        tally.check(decision, cost: 1, capacity: policy.capacity)
-                        if decision.isAllowed { tally.admitted += 1 }
-                    }
-                }
-            }
+            let logs = SaturationRun.run(limiter, key: context.key(0), threads: threads, clock: clock, start: start, until: start + duration)
             let end = clock.monotonicNanoseconds()
-            // Demand saturates from the first request until the deadline: tokens earned before the
-            // first request (the bucket was full) or after the deadline cannot be taken.
-            let saturated: Int64 = deadline - min(firstRequests.all.min() ?? start, deadline)
-            try self.expectConsistent(results.all, "\(mode)", context)
-            let admitted = results.all.reduce(0) { $0 + $1.admitted }
-            // Every decision happened between `start` and `end`: the bucket can have earned at most
-            // the capacity plus `end − start` of refill. Under saturation from the first request to
-            // the deadline it admits at least the capacity plus that span's refill, less one
-            // refill's worth of slack (smooth), or less one step (stepped: steps count from the
-            // first request, and the partial step at the end is not earned).
-            let elapsed: Int64 = end - start
-            let upper: Int = policy.capacity + Int(elapsed * Int64(policy.refill) / interval)
-            let lower: Int
-            if mode == .smooth {
-                lower = policy.capacity + Int(saturated * Int64(policy.refill) / interval) - policy.refill
-            } else {
-                lower = policy.capacity + (Int(saturated / interval) - 1) * policy.refill
-            }
-            try context.expect(admitted <= upper, "\(mode): admitted \(admitted) in \(elapsed) ns; at most \(upper) possible")
-            try context.expect(admitted >= lower, "\(mode): admitted \(admitted) in \(elapsed) ns under saturation; at least \(lower) expected")
+            let inconsistent = logs.reduce(0) { $0 + $1.inconsistent }
+            try context.expect(
+                inconsistent == 0,
+                "\(mode): \(inconsistent) inconsistent decisions (remaining outside 0...capacity, or contradicting the verdict), first: \(logs.compactMap(\.firstInconsistency).first ?? "")"
+            )
+            let bounds = SaturationRun.bounds(policy, logs, start: start, end: end)
+            try context.expect(bounds.admitted <= bounds.upper, "\(mode): over-admission in \(end - start) ns: \(bounds)")
+            try context.expect(bounds.admitted >= bounds.lower, "\(mode): under-admission in \(end - start) ns: \(bounds)")
         }
     }
 }
