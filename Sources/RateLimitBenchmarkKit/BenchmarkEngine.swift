@@ -106,6 +106,22 @@ package enum ArgumentParsing {
         return value
     }
 
+    /// A count in `range`, written as an integer (`1000000`) or in powers of ten (`1e6`, `2.5e9`),
+    /// for a flag called `name`.
+    package static func count(_ text: String, name: String, in range: ClosedRange<Int>) throws(ArgumentError) -> Int {
+        let trimmed = text.trimmingWhitespace()
+        var value = Int(trimmed)
+        if value == nil, trimmed.contains(where: { $0 == "e" || $0 == "E" }), let number = Double(trimmed), number.isFinite,
+            number == number.rounded(), number >= Double(range.lowerBound), number <= Double(range.upperBound)
+        {
+            value = Int(number)
+        }
+        guard let value, range.contains(value) else {
+            throw ArgumentError("invalid \(name) '\(text)': must be a whole number in \(range.lowerBound)...\(range.upperBound), such as 1000000 or 1e6")
+        }
+        return value
+    }
+
     /// A fraction in `0...1`.
     package static func fraction(_ text: String, name: String) throws(ArgumentError) -> Double {
         guard let value = Double(text.trimmingWhitespace()), value >= 0, value <= 1 else {

@@ -190,7 +190,7 @@ package enum CellRunner {
         let zipf = cell.workload == .zipfAllow ? ZipfDistribution(count: keys.count - denyKeys, exponent: 1.1) : nil
         let zipfDeny = cell.workload == .zipfAllow && denyKeys > 0 ? ZipfDistribution(count: denyKeys, exponent: 1.1) : nil
         return (0..<cell.threads).map { thread in
-            var random = SplitMix64Generator(seed: UInt64(thread) &* 0x9E37_79B9 &+ 17)
+            var random = SplitMix64(seed: UInt64(thread) &* 0x9E37_79B9 &+ 17)
             return (0..<self.streamLength).map { _ in
                 let deny = denyKeys == keys.count || (denyKeys > 0 && Double.random(in: 0..<1, using: &random) < cell.denyRatio)
                 let offset = deny ? 0 : denyKeys
@@ -332,19 +332,3 @@ struct WorkerTally: Sendable {
     }
 }
 
-/// SplitMix64, for reproducible key streams.
-struct SplitMix64Generator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -41,11 +41,13 @@ struct RunnerTests {
         #expect(denied > 0.2 && denied < 0.3, "denied share \(denied)")
     }
 
+    /// Sixteen rounds per engine: every kind of round (frozen hot key, eviction pressure,
+    /// scripted-stale readings across drops, real clock) in both refill modes at 1 and 4 threads.
     @Test func stressIsCleanOnEveryEngine() {
         for engine in [BenchmarkEngine.mutex, .atomic, .sharded] {
-            let outcome = StressRunner.run(engine: engine, threads: [1, 4], duration: .milliseconds(300)) { _ in }
+            let outcome = StressRunner.run(engine: engine, threads: [1, 4], limit: .rounds(16), size: .small) { _ in }
             #expect(outcome.isClean, "\(outcome) \(outcome.firstViolations)")
-            #expect(outcome.rounds >= 1 && outcome.decisions > 0)
+            #expect(outcome.rounds == 16 && Set(outcome.decisionsByClock.keys) == ["frozen", "scripted-stale", "real"], "\(outcome)")
         }
     }
 

@@ -6,16 +6,21 @@ import RateLimit
 // that no bucket's time moves backwards across that maintenance: every key admits at most what a
 // bucket can earn over the span of readings the engine was given.
 //
-// The bound each scenario checks, for one key whose first decision used reading `a`, when no
-// reading handed to the engine so far exceeds `b` (span `L = b − a`):
-// - smooth: `capacity + ⌊refill · L / interval⌋` — GCRA's theoretical arrival time only moves
-//   forwards, by one token's time per token, and never beyond `b` plus the window;
-// - stepped: `capacity + refill · ⌈L / interval⌉` — steps fall at least one interval apart, so at
-//   most `⌈L / interval⌉` of them land in `(a, b]`;
+// The bound each scenario checks, for one key whose admissions used readings in `[a, b]`
+// (span `L = b − a`):
+// - smooth: `capacity + ⌊refill · L / interval⌋`. A bucket's theoretical arrival time `TAT` only
+//   moves forwards — across a drop too, since an absent key is a bucket full at the drop floor,
+//   which is at least the dropped bucket's `TAT` — and each admitted token moves it by one token's
+//   time `T`. The first admission leaves it at least at `a + T`; every admission leaves it at most
+//   a window (`capacity · T`) past its own reading, so at most `b + capacity · T` at the end.
+// - stepped: `capacity + refill · ⌈L / interval⌉`: steps fall at least one interval apart, a
+//   phase restarts only from a full bucket, so at most `⌈L / interval⌉` steps add tokens.
 // - plus, for each bucket of that key evicted while it still owed tokens (the documented, counted
 //   exception), the tokens it owed at the eviction's reading.
-// `b` is engine-wide, not per key: a drop made with another key's reading may legitimately let a
-// key be decided as of that reading.
+// The bound is per key: readings other keys used may move the floor, which only makes this key
+// stricter. One exception: an engine decides a reading older than its epoch as the epoch itself —
+// a reading another caller already used — so across a rebase `b` is the latest reading the engine
+// was given, whatever the key.
 
 private let ms = nanosecondsPerMillisecond
 private let s = nanosecondsPerSecond
@@ -27,8 +32,11 @@ private struct StaleLedger<Key: Hashable & Sendable> {
     let limiter: any BoundedRateLimiter<Key>
     let context: ScenarioContext<Key>
     let label: String
-    private(set) var latest = Int64.min
     private var firstReading: [Int: Int64] = [:]
+    private var lastReading: [Int: Int64] = [:]
+    /// Set across a rebase: bounds then end at the latest reading the engine was given.
+    var spansEngineReadings = false
+    private var latest = Int64.min
     private(set) var admitted: [Int: Int] = [:]
     private var forgiven: [Int: Int] = [:]
 
@@ -48,9 +56,12 @@ private struct StaleLedger<Key: Hashable & Sendable> {
     /// One request at the clock's current reading.
     mutating func take(_ key: Int, cost: Int = 1) -> RateLimitDecision {
         let reading = self.clock.monotonicNanoseconds()
-        if self.firstReading[key] == nil { self.firstReading[key] = reading }
         let decision = self.limiter.acquire(self.context.key(key), cost: cost)
-        if decision.isAllowed { self.admitted[key, default: 0] += cost }
+        if decision.isAllowed && cost > 0 {
+            self.admitted[key, default: 0] += cost
+            self.firstReading[key] = min(self.firstReading[key] ?? .max, reading)
+            self.lastReading[key] = max(self.lastReading[key] ?? .min, reading)
+        }
         return decision
     }
 
@@ -73,8 +84,8 @@ private struct StaleLedger<Key: Hashable & Sendable> {
     }
 
     func bound(for key: Int) -> Int {
-        guard let first = self.firstReading[key] else { return 0 }
-        let span = Int128(self.latest - first)
+        guard let first = self.firstReading[key], let last = self.lastReading[key] else { return 0 }
+        let span = Int128((self.spansEngineReadings ? self.latest : last) - first)
         let (seconds, attoseconds) = self.policy.interval.components
         let interval = Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
         let refill = Int128(self.policy.refill)
@@ -89,7 +100,7 @@ private struct StaleLedger<Key: Hashable & Sendable> {
             let bound = self.bound(for: key)
             try self.context.expect(
                 admitted <= bound,
-                "\(self.label): key \(key) admitted \(admitted) tokens with every reading in \(self.firstReading[key]!)...\(self.latest) ns; at most \(bound) possible (\(self.limiter.statistics))"
+                "\(self.label): key \(key) admitted \(admitted) tokens with every admission's reading in \(self.firstReading[key]!)...\(self.lastReading[key]!) ns; at most \(bound) possible (\(self.limiter.statistics))"
             )
         }
     }
@@ -185,6 +196,7 @@ extension RateLimiterConformance {
         for policy in policies {
             let mode = policy.mode
             var ledger = try self.staleLedger(policy, maxKeys: 64, start: 0, "\(mode)", context)
+            ledger.spansEngineReadings = true
             ledger.set(600 * ms)
             try context.expect(ledger.take(0, cost: policy.capacity).isAllowed, "\(mode): key 0 denied its first, whole-bucket request at 0.6 s")
             _ = ledger.take(1)
