@@ -7,7 +7,7 @@
 /// | Engine | Design | A decision on a tracked key |
 /// |---|---|---|
 /// | ``MutexRateLimiter`` | one lock around one hash table | takes the lock |
-/// | ``AtomicRateLimiter`` | each bucket is one 64-bit atomic word | one compare-and-swap, no lock |
+/// | ``AtomicRateLimiter`` | each bucket is one 64-bit atomic word | no lock: one compare-and-swap in a per-CPU read section |
 /// | ``ShardedRateLimiter`` | hash-partitioned tables, a lock each | takes one shard's lock |
 ///
 /// ```swift
@@ -27,15 +27,17 @@
 ///   and exactly `refill` more per elapsed `interval`. Update a bucket from the state you read
 ///   (a compare-and-swap loop or a lock), never from a cached copy.
 /// - **Never let time run backwards.** A thread may read the clock, be preempted, and act after
-///   another thread stored a later time. Compute with `max(stored, now)` — with
-///   ``BucketPolicy``'s debt arithmetic that is automatic — so a stale reading can only deny.
+///   another thread stored a later time, or dropped the bucket with a later reading. Compute with
+///   `max(stored, now)` — with ``BucketPolicy``'s debt arithmetic that is automatic — and decide an
+///   absent key as a bucket that was full at the latest reading any drop used (a *drop floor*), so
+///   a stale reading can only be stricter.
 /// - **Treat cost as all-or-nothing.** `0` peeks without creating or changing a bucket; a cost
 ///   above the capacity is denied with ``RateLimitDecision/exceedsCapacity`` and changes nothing.
 ///   A negative cost is a programming error: trap with a message before touching any state, and
 ///   implement the `async throws` form as `try checkedAcquire(key, cost: cost)` so that callers
 ///   through ``AsyncRateLimiter`` get ``RateLimitError/Code/invalidCost`` instead.
-/// - **Bound memory.** Keep at most a fixed number of buckets. A full bucket is indistinguishable
-///   from an absent one, so drop full buckets first; evict a bucket that still owes tokens only
+/// - **Bound memory.** Keep at most a fixed number of buckets. With a drop floor, a dropped full
+///   bucket answers like the kept one, so drop full buckets first; evict a bucket that still owes tokens only
 ///   when no full one is left, and count it (``BoundedRateLimiter``).
 /// - **Be `Sendable` and never block on I/O.** `acquire(_:cost:)` runs on request-handling threads.
 public protocol RateLimiter<Key>: AsyncRateLimiter {
@@ -88,7 +90,9 @@ public struct RateLimiterStatistics: Hashable, Sendable, CustomStringConvertible
     /// Buckets currently tracked.
     public var trackedKeys: Int
     /// Full buckets dropped to make room or during maintenance. Dropping a full bucket changes no
-    /// decision: a full bucket and an absent one answer the same.
+    /// decision made with a reading at or after the drop; a reading from before it (a thread
+    /// preempted meanwhile) is decided as a bucket full since the drop, never more permissively
+    /// than the kept bucket would have been.
     public var expiredBuckets: Int
     /// Buckets dropped while still owing tokens, because no full bucket was left to drop. Each one
     /// lets its client start again from a full bucket: a number to watch under a key flood.

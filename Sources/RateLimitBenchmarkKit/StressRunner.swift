@@ -74,8 +74,8 @@ package enum StressRunner {
         package static let small = RoundSize(hotKeyCapacity: 5_000, evictionDecisions: 4_000, generations: 8, realClockNanoseconds: 100_000_000)
     }
 
-    /// Runs rounds on `engine`, cycling through `threads`, both refill modes and four kinds of
-    /// round, until `limit` is reached.
+    /// Runs rounds on `engine` — the four kinds in turn, cycling through `threads` and both refill
+    /// modes — until `limit` is reached.
     package static func run(engine: BenchmarkEngine, threads: [Int], limit: Limit, size: RoundSize = .full, progress: (String) -> Void) -> Outcome {
         var outcome = Outcome(engine: engine)
         let clock = MonotonicClock()
@@ -94,9 +94,10 @@ package enum StressRunner {
             case .decisions(let target): if outcome.decisions >= target { return outcome }
             case .rounds(let target): if outcome.rounds >= target { return outcome }
             }
-            let threadCount = threads[round % threads.count]
-            let mode: RefillMode = (round / threads.count) % 2 == 0 ? .smooth : .stepped
-            switch (round / (2 * threads.count)) % 4 {
+            // Every four rounds run each kind once, so that a short run covers them all.
+            let threadCount = threads[(round / 4) % threads.count]
+            let mode: RefillMode = (round / (4 * threads.count)) % 2 == 0 ? .smooth : .stepped
+            switch round % 4 {
             case 0: self.frozenHotKey(engine, threads: threadCount, mode: mode, size, &outcome)
             case 1: self.frozenEviction(engine, threads: threadCount, mode: mode, size, &outcome)
             case 2: self.staleDrops(engine, threads: threadCount, mode: mode, size, &outcome)

@@ -13,8 +13,13 @@
 ///   every intermediate stays an integer below 2⁵³ (``RedisBucketParameters`` rejects policies
 ///   that would not). Lua has no integer division: `fdiv` floors the double quotient and then
 ///   corrects it by one if the rounding crossed an integer.
-/// - **Expiry.** A changed bucket is written with `PX` set to when it will be full again (plus 1 ms
-///   for the millisecond granularity of expiry), so only active clients use memory.
+/// - **Expiry.** A changed bucket is written with `PXAT` set to the moment it will be full again,
+///   computed from the same `TIME` reading (rounded up to the millisecond, plus 1 ms), so only
+///   active clients use memory and a key never expires while it still owes tokens. Decisions are
+///   serialised by Redis at its own clock, so no decision can carry a reading older than an
+///   expiry: an expired key has been full since before it vanished, and recreating it full
+///   changes no answer — the in-memory engines' "stale reading meets a drop" cannot happen here.
+///   (Redis 6.2 or later, for `PXAT`.)
 enum RedisBucketScript {
     /// The script. `KEYS[1]` is the bucket; see the header comment for `ARGV`.
     static let source = #"""
@@ -125,11 +130,19 @@ enum RedisBucketScript {
         end
 
         if new_debt then
-          -- Expire when full (ms granularity, rounded up, +1 ms for the expiry clock's rounding).
-          -- A scripted time is unrelated to the expiry clock: keep such keys 10 minutes longer.
-          local ttl = cdiv(reset, 1000000) + 1
-          if scripted then ttl = ttl + 600000 end
-          redis.call('SET', KEYS[1], string.format('%d:%d', now, new_debt), 'PX', string.format('%d', ttl))
+          local value = string.format('%d:%d', now, new_debt)
+          if scripted then
+            -- A scripted time is unrelated to the expiry clock: keep such keys 10 minutes longer.
+            redis.call('SET', KEYS[1], value, 'PX', string.format('%d', cdiv(reset, 1000000) + 600001))
+          else
+            -- Expire at an absolute time computed from this TIME reading — the moment the bucket
+            -- is full, rounded up to the millisecond, plus 1 ms — never relative to the script's
+            -- start, so the key cannot vanish while it still owes tokens. In whole ms and a
+            -- remainder, so every intermediate stays below 2^53.
+            local now_ms = fdiv(now, 1000)
+            local full_ms = now_ms + cdiv((now - now_ms * 1000) * 1000 + reset, 1000000)
+            redis.call('SET', KEYS[1], value, 'PXAT', string.format('%d', full_ms + 1))
+          end
         end
         return {allowed, remaining, retry, reset, exceeds, now}
         """#

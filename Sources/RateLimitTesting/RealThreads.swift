@@ -43,6 +43,30 @@ public enum RealThreads {
         }
     }
 
+    /// Runs `body` on a new operating-system thread and suspends until it returns.
+    ///
+    /// Swift concurrency runs every task on a few shared threads — as many as there are cores. A
+    /// test that blocks one of them for seconds (joining real threads, exploring interleavings)
+    /// starves every async test running beside it; offloaded, it only suspends.
+    public static func offload<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
+            let work = Unmanaged.passRetained(OffloadedWork { continuation.resume(returning: body()) })
+            var thread = pthread_t()
+            let created = pthread_create(&thread, nil, { raw in
+                Unmanaged<OffloadedWork>.fromOpaque(raw!).takeRetainedValue().body()
+                return nil
+            }, work.toOpaque())
+            precondition(created == 0, "pthread_create failed: \(created)")
+            pthread_detach(thread)
+        }
+    }
+
+    private final class OffloadedWork: @unchecked Sendable {
+        // @unchecked: `body` is Sendable; the box only carries it to the new thread.
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
     private final class ThreadContext: @unchecked Sendable {
         // @unchecked: the barrier pointer is only used through pthread_barrier_wait.
         let index: Int

@@ -43,6 +43,7 @@ struct RunnerTests {
 
     /// Sixteen rounds per engine: every kind of round (frozen hot key, eviction pressure,
     /// scripted-stale readings across drops, real clock) in both refill modes at 1 and 4 threads.
+    /// Small rounds: a few hundred thousand decisions, in a debug build and under TSan.
     @Test func stressIsCleanOnEveryEngine() {
         for engine in [BenchmarkEngine.mutex, .atomic, .sharded] {
             let outcome = StressRunner.run(engine: engine, threads: [1, 4], limit: .rounds(16), size: .small) { _ in }

@@ -214,6 +214,34 @@ struct ConformanceTests {
         #expect(admitted == 12, "\(mode) admitted \(admitted) by 11 s with readings going backwards; exactly 12 expected")
     }
 
+    /// The in-memory engines' "stale reading meets a drop" cannot happen here: Redis serialises
+    /// every decision at its own `TIME`, and a bucket expires only at the moment it is full,
+    /// computed from the same reading (`PXAT`). Checked against `PEXPIRETIME` after every admission,
+    /// on a policy with fractional milliseconds.
+    @Test("a bucket never expires before it is full (Redis time)", arguments: [RefillMode.smooth, .stepped])
+    func expiryNeverPrecedesFull(mode: RefillMode) async throws {
+        let server = try await RedisServer()
+        let policy = try BucketPolicy(capacity: 5, refill: 3, every: .microseconds(7_777), mode: mode)
+        let limiter = try makeLimiter(server, policy, prefix: "expiry:")
+        defer { Task { await limiter.shutdown() } }
+        var checked = 0
+        for request in 0..<40 {
+            let (decision, microseconds) = try await limiter.acquireReportingTime("client", cost: 1 + request % 3)
+            guard decision.isAllowed else { continue }
+            guard case .integer(let expiresAtMilliseconds) = try await server.command(["PEXPIRETIME", "expiry:{client}"]) else {
+                Issue.record("PEXPIRETIME did not answer with an integer")
+                return
+            }
+            let fullAtNanoseconds = Int128(microseconds) * 1000 + Int128(decision.resetAfterNanoseconds)
+            #expect(
+                Int128(expiresAtMilliseconds) * 1_000_000 >= fullAtNanoseconds,
+                "\(mode) request \(request): the bucket expires at \(expiresAtMilliseconds) ms but is full only at \(fullAtNanoseconds) ns"
+            )
+            checked += 1
+        }
+        #expect(checked >= 10, "\(mode): only \(checked) admissions checked")
+    }
+
     /// Seeded random sequences of (key, cost, time step) on many policies — fractional rates,
     /// tiny and huge intervals, windows near the 2⁵² limit — every decision compared with
     /// `ReferenceBucket`.

@@ -21,12 +21,14 @@ struct ConformanceTests {
 }
 
 /// The real clock under saturation, one case at a time: the bounds hold whatever the scheduler
-/// does (see `SaturationRun`), and running the cases one after another keeps them from starving
-/// each other of the machine's cores for seconds on end.
+/// does (see `SaturationRun`), and running the cases one after another, each on threads of its
+/// own, keeps them from starving each other and the async suites of the machine's cores for
+/// seconds on end.
 @Suite("Conformance on the real clock", .serialized)
 struct RealClockConformanceTests {
     @Test("saturation", arguments: Engine.allCases, ConformanceScenario.all(threadCounts: [], realClockThreadCounts: [2, 16]).filter { $0.kind == .realClock })
-    func saturation(engine: Engine, scenario: ConformanceScenario) throws {
-        try engine.conformance { $0 }.run(scenario)
+    func saturation(engine: Engine, scenario: ConformanceScenario) async throws {
+        let suite = engine.conformance { $0 }
+        try await RealThreads.offload { Result { () throws(ConformanceFailure) in try suite.run(scenario) } }.get()
     }
 }

@@ -16,7 +16,10 @@
 /// - Be safe to call from any thread at the same time.
 /// - Engines tolerate a reading that is older than one another thread already used (a thread may
 ///   be preempted between reading the clock and updating a bucket): they never let a bucket's time
-///   move backwards, so a stale reading can only make a decision stricter, never admit more.
+///   move backwards — across drops, evictions and rebases too — so a stale reading can only make a
+///   decision stricter, never admit more. A key admits at most `capacity` plus what `refill` earns
+///   over the span of its own admissions' readings (see the `stale-reading-*` conformance
+///   scenarios for the exact bound).
 public protocol RateLimitClock: Sendable {
     /// Nanoseconds since this clock's origin.
     func monotonicNanoseconds() -> Int64

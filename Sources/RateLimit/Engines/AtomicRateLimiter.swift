@@ -2,11 +2,15 @@
 /// compare-and-swap loop.
 ///
 /// A decision on a key already tracked takes no lock and allocates nothing: it reads the clock,
-/// probes a lock-free index, and swaps the bucket's word from the state it read to the state it
-/// computed, retrying from the newer state if another thread got there first. Threads working on
+/// enters a read section (a locked add on a per-CPU counter), probes a lock-free index, swaps the
+/// bucket's word from the state it read to the state it computed — retrying from the newer state
+/// if another thread got there first — and leaves the section (another locked add): three locked
+/// instructions on x86-64, two of them on a line no other CPU writes. Threads working on
 /// different keys share no lock and no counter (a bucket word is 8 bytes of a 16–24-byte entry, so
 /// neighbouring entries may share a cache line); threads on one hot key contend only on that
-/// bucket's word. Inserting a new key, evicting, growing the index and rebasing take a writer lock.
+/// bucket's word. Inserting a new key, evicting, growing the index and rebasing take a writer lock;
+/// growing, rebasing and reusing evicted entries also wait, holding it, until every read section
+/// that began earlier has ended — so a reader preempted inside one delays writers, never readers.
 ///
 /// `Key`'s `==` and `hash(into:)` run inside the lock-free read section: they must not block or
 /// call back into the limiter (a writer waiting for readers to leave would wait on them).
@@ -36,8 +40,9 @@
 /// second: a pause of one scan of the index). So every stored word stays in `0...2⁶² + 2⁶¹`, ticks since
 /// the epoch stay below 2⁶², and `ticks + debt` never overflows, whether the process runs for a
 /// minute or for decades; a bucket idle for years is simply full. A clock reading older than the
-/// epoch counts as the epoch, and a reading older than a bucket's stored time only increases its
-/// debt, so neither can create tokens.
+/// epoch counts as the epoch, a reading older than a bucket's stored time only increases its debt,
+/// and an absent key is a bucket full at the latest reading any drop or eviction used (the drop
+/// floor), so none of them can create tokens.
 ///
 /// ## Memory
 /// Per tracked key: one entry (`8 + MemoryLayout<Key>.stride` bytes: 16 for an `Int` key, 24 for a
@@ -78,7 +83,8 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
     }
 
     /// - Complexity: O(1) expected. On a tracked key: no lock, no allocation, one successful
-    ///   compare-and-swap (plus one retry per concurrent update that won the race).
+    ///   compare-and-swap (plus one retry per concurrent update that won the race) between the read
+    ///   section's two locked adds.
     @inlinable
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }

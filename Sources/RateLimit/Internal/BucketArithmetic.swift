@@ -5,8 +5,8 @@
 /// ## State: debt in ticks
 /// A bucket's whole state is one integer, the time at which it will be full again, stored in
 /// *ticks* of `1/M` ns relative to an engine epoch. Relative to the current time that is the
-/// bucket's **debt**: `max(0, stored − now)`. A debt of zero is a full bucket, which is why a full
-/// bucket and an absent one are indistinguishable.
+/// bucket's **debt**: `max(0, stored − now)`. A debt of zero is a full bucket; an absent key is a
+/// bucket whose stored time is the table's drop floor (see ``BucketTable``).
 ///
 /// - Smooth mode is GCRA: one token costs `I' = I / g` ticks where `g = gcd(I, refill)` and
 ///   `M = refill / g`, so a token arrives every `I / refill` ns exactly, fractions included.

@@ -70,16 +70,14 @@ struct InterleavingFailure: Error, CustomStringConvertible {
 enum InterleavingRunner {
     /// Runs every schedule of `scenario`, checking each history; throws on the first failure with
     /// the schedule that produced it.
-    static func explore(_ scenario: InterleavingScenario, limit: Int = 200_000) throws -> ExplorationOutcome {
-        // On a thread of its own, pinned with its workers to one CPU: the exploring thread is not
-        // one of Swift concurrency's shared threads, whose affinity must not change.
-        let result = PerThreadResults<Result<ExplorationOutcome, InterleavingFailure>?>(count: 1, initial: nil)
-        RealThreads.run(1) { _ in
+    static func explore(_ scenario: InterleavingScenario, limit: Int = 200_000) async throws -> ExplorationOutcome {
+        // On a thread of its own, pinned with its workers to one CPU: not one of Swift
+        // concurrency's shared threads, which other tests need and whose affinity must not change.
+        try await RealThreads.offload {
             let cpu = crl_current_cpu()
             let pinned = crl_pin_current_thread(cpu) == 0
-            result.update(0) { $0 = Result { () throws(InterleavingFailure) in try self.exploreHere(scenario, limit: limit, cpu: pinned ? cpu : nil) } }
-        }
-        return try result.all[0]!.get()
+            return Result { () throws(InterleavingFailure) in try self.exploreHere(scenario, limit: limit, cpu: pinned ? cpu : nil) }
+        }.get()
     }
 
     private static func exploreHere(_ scenario: InterleavingScenario, limit: Int, cpu: Int32?) throws(InterleavingFailure) -> ExplorationOutcome {
@@ -404,11 +402,13 @@ extension InterleavingScenario {
 /// Every schedule of small scenarios — 2 callers, 1–2 operations each, a drop, an eviction, a
 /// backward shift, an index growth or a rebase between them — on a fresh engine each time, every
 /// history checked for linearizability against `SequentialModel`.
-@Suite("Interleavings")
+///
+/// One scenario at a time (each keeps a core busy), each on threads of its own.
+@Suite("Interleavings", .serialized)
 struct InterleavingTests {
     @Test("every schedule is linearizable", arguments: InterleavingScenario.all)
-    func everySchedule(_ scenario: InterleavingScenario) throws {
-        let outcome = try InterleavingRunner.explore(scenario)
+    func everySchedule(_ scenario: InterleavingScenario) async throws {
+        let outcome = try await InterleavingRunner.explore(scenario)
         print("interleavings: \(outcome)")
         #expect(outcome.schedules > 1, "\(outcome)")
         #expect(outcome.witnessed > 0, "no schedule showed the interleaving the scenario exists for: \(outcome)")
