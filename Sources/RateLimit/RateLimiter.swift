@@ -95,7 +95,8 @@ public struct RateLimiterStatistics: Hashable, Sendable, CustomStringConvertible
     /// than the kept bucket would have been.
     public var expiredBuckets: Int
     /// Buckets dropped while still owing tokens, because no full bucket was left to drop. Each one
-    /// lets its client start again from a full bucket: a number to watch under a key flood.
+    /// forgives its client what it owed — at most one window, `capacity` tokens (stepped mode:
+    /// rounded up to whole steps) — a number to watch under a key flood.
     public var evictedBuckets: Int
     /// Compare-and-swap attempts that lost a race and were retried (``AtomicRateLimiter`` only).
     public var compareExchangeRetries: Int?

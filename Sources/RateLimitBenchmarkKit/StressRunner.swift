@@ -225,7 +225,8 @@ package enum StressRunner {
         outcome.staleRoundEvictions += evictions
         outcome.count(tallies.reduce(0) { $0 + $1.decisions }, on: "scripted-stale")
         outcome.inconsistentDecisions += tallies.reduce(0) { $0 + $1.inconsistent }
-        // Each eviction may let one key start again from a full bucket: a capacity of slack each.
+        // Each eviction may forgive one window of debt: a capacity (here a whole number of steps
+        // too) of slack each.
         outcome.record(
             admitted: excess,
             lowerBound: 0,

@@ -41,6 +41,7 @@ public struct ConformanceScenario: Hashable, Sendable, CustomStringConvertible {
         "eviction-bounded-and-counted",
         "stale-reading-after-drop",
         "stale-reading-after-eviction",
+        "stale-reading-evicts",
         "stale-reading-across-rebase",
         "stale-reading-across-growth",
     ]

@@ -95,6 +95,7 @@ public struct RateLimiterConformance<Key: Hashable & Sendable>: Sendable {
         case "eviction-bounded-and-counted": try self.evictionBoundedAndCounted(context)
         case "stale-reading-after-drop": try self.staleReadingAfterDrop(context)
         case "stale-reading-after-eviction": try self.staleReadingAfterEviction(context)
+        case "stale-reading-evicts": try self.staleReadingEvicts(context)
         case "stale-reading-across-rebase": try self.staleReadingAcrossRebase(context)
         case "stale-reading-across-growth": try self.staleReadingAcrossGrowth(context)
         default: throw context.failure("unknown scenario")

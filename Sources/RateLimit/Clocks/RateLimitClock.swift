@@ -19,7 +19,10 @@
 ///   move backwards — across drops, evictions and rebases too — so a stale reading can only make a
 ///   decision stricter, never admit more. A key admits at most `capacity` plus what `refill` earns
 ///   over the span of its own admissions' readings (see the `stale-reading-*` conformance
-///   scenarios for the exact bound).
+///   scenarios for the exact bound). The other side of that coin: a key never seen before is
+///   denied when the reading is so much older than the engine's latest drop of a full bucket that
+///   the gap leaves room for fewer tokens than requested (nearly the time to refill from empty),
+///   since such a key cannot be told from a dropped one.
 public protocol RateLimitClock: Sendable {
     /// Nanoseconds since this clock's origin.
     func monotonicNanoseconds() -> Int64

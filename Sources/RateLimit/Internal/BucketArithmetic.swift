@@ -122,10 +122,20 @@ package struct BucketArithmetic: Hashable, Sendable {
         self.isStepped ? self.decideStepped(debt: debt, cost: Int64(cost)) : self.decideSmooth(debt: debt, cost: Int64(cost))
     }
 
-    /// The decision a request would get from a full (or absent) bucket.
+    // MARK: The drop floor
+
+    /// The drop floor after evicting a bucket that was full at `stored`, with a reading of `now`
+    /// ticks (see ``BucketTable``'s "drop floor").
+    ///
+    /// At least `now`: the evicted key is never decided as of an earlier time than the eviction's.
+    /// And at least `stored − window`: every admission leaves a bucket at most one window ahead of
+    /// its own reading, so that moment is no later than a reading already used on the key — while
+    /// it caps what the eviction forgives at one window (`capacity` tokens; stepped: `capacity`
+    /// rounded up to whole steps), even when the evicting caller's reading is stale. For a drop
+    /// (`stored ≤ now`) this is just `max(floor, now)`.
     @inlinable
-    package func decideOnFullBucket(cost: Int) -> BucketOutcome {
-        self.decide(debt: 0, cost: cost)
+    package func floor(_ floor: Int64, afterRemoving stored: Int64, now: Int64) -> Int64 {
+        max(floor, now, stored &- self.windowTicks)
     }
 
     @inlinable

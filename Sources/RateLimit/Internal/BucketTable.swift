@@ -7,7 +7,7 @@
 /// count that holds `maxKeys` at a 3/4 load, so an idle limiter costs almost nothing.
 ///
 /// ## Bounded memory
-/// Inserting into a table that holds `maxKeys` buckets first calls ``makeRoom(nowTicks:)``, which
+/// Inserting into a table that holds `maxKeys` buckets first calls ``makeRoom(nowTicks:arithmetic:)``, which
 /// examines up to ``evictionWindow`` buckets from a clock hand that sweeps the table:
 /// 1. every *full* bucket found is dropped (no decision changes: full and absent are the same);
 /// 2. if none was full, the examined bucket that will be full soonest — the one owing the fewest
@@ -23,7 +23,8 @@
 /// after the floor that is a full bucket, exactly as before the drop; for an older reading it owes
 /// `floor − now`, which is at least what the dropped bucket owed (it was full by the floor), so the
 /// decision is never more permissive than keeping the bucket would have been. Eviction of a bucket
-/// that still owed tokens forgives what it owed at the eviction's reading — counted — and no more.
+/// that still owed tokens forgives what it owed — counted — and at most one window of it, even when
+/// the evicting caller's own reading is stale (``BucketArithmetic/floor(_:afterRemoving:now:)``).
 /// The floor costs nothing on the hot path: only absent keys read it, only maintenance writes it.
 ///
 /// ## Epoch
@@ -121,7 +122,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         // peeks and requests above the capacity leave the table as it is.
         let outcome = arithmetic.decide(debt: arithmetic.debt(stored: self.floor, now: nowTicks), cost: cost)
         if let newDebt = outcome.newDebt {
-            self.insert(Element(key: key, stored: nowTicks &+ newDebt), tag: tag, nowTicks: nowTicks)
+            self.insert(Element(key: key, stored: nowTicks &+ newDebt), tag: tag, nowTicks: nowTicks, arithmetic: arithmetic)
         }
         return outcome.decision
     }
@@ -131,9 +132,9 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
 
     /// Inserts an element whose key is known to be absent.
     @inlinable
-    mutating func insert(_ element: consuming Element, tag: UInt32, nowTicks: Int64) {
+    mutating func insert(_ element: consuming Element, tag: UInt32, nowTicks: Int64, arithmetic: BucketArithmetic) {
         if self.count >= self.maxKeys {
-            self.makeRoom(nowTicks: nowTicks)
+            self.makeRoom(nowTicks: nowTicks, arithmetic: arithmetic)
         }
         if (self.count + 1) * 4 > (self.mask + 1) * 3 && self.mask + 1 < self.slotLimit {
             self.grow()
@@ -149,7 +150,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
 
     /// Frees at least one slot in a table at `maxKeys`: see the type's documentation.
     @inlinable
-    mutating func makeRoom(nowTicks: Int64) {
+    mutating func makeRoom(nowTicks: Int64, arithmetic: BucketArithmetic) {
         var slot = self.hand & self.mask
         var examined = 0
         var freed = 0
@@ -181,13 +182,12 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         if freed == 0 && victim >= 0 {
             // No removal happened in this pass, so `victim` still names the slot it was ranked in.
             Interleaving.record(.evicted(AnyHashable(self.elements[victim].key)))
+            self.floor = arithmetic.floor(self.floor, afterRemoving: victimStored, now: nowTicks)
             self.remove(at: victim)
             self.evicted += 1
-            freed = 1
-        }
-        if freed > 0 {
-            // Whatever left the table was full, or is forgiven, as of this reading: absent keys are
-            // never decided as if time were earlier.
+        } else if freed > 0 {
+            // What left the table was full at this reading: absent keys are never decided as if
+            // time were earlier.
             self.floor = max(self.floor, nowTicks)
         }
     }

@@ -367,9 +367,11 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
             // No removal happened in this pass, so `victim` still names the slot it was ranked in.
             let entry = SlotIndex.entry(of: index.slots[victim].load(ordering: .relaxed))
             let evicted: Bool
+            var replaced = victimState
             Interleaving.reach(.beforeCompareExchange)
             if attempt == 2 {
-                self.entries[entry].state.store(Self.retiredState, ordering: .relaxed)
+                // Whatever a reader left: the exchange returns it, for the floor below.
+                replaced = self.entries[entry].state.exchange(Self.retiredState, ordering: .relaxed)
                 evicted = true
             } else {
                 evicted = self.entries[entry].state.compareExchange(
@@ -382,8 +384,8 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
                 Interleaving.record(.evicted(AnyHashable(self.entries[entry].key)))
                 self.unlink(slot: victim, entry: entry, index: index, writer: &writer)
                 writer.evicted += 1
-                // Forgiven what it owed at this reading, and no more: the floor moves here too.
-                writer.floor = max(writer.floor, nowTicks)
+                // Forgives what it owed, at most a window, even if this reading is stale.
+                writer.floor = self.arithmetic.floor(writer.floor, afterRemoving: replaced, now: nowTicks)
                 writer.hand = slot
                 return
             }

@@ -16,7 +16,9 @@ import RateLimit
 // - stepped: `capacity + refill · ⌈L / interval⌉`: steps fall at least one interval apart, a
 //   phase restarts only from a full bucket, so at most `⌈L / interval⌉` steps add tokens.
 // - plus, for each bucket of that key evicted while it still owed tokens (the documented, counted
-//   exception), the tokens it owed at the eviction's reading.
+//   exception), what the eviction forgave: at most the tokens it owed at the eviction's reading,
+//   and never more than one window — `capacity` tokens, stepped: rounded up to whole steps — even
+//   when the evicting caller's own reading is stale.
 // The bound is per key: readings other keys used may move the floor, which only makes this key
 // stricter. One exception: an engine decides a reading older than its epoch as the epoch itself —
 // a reading another caller already used — so across a rebase `b` is the latest reading the engine
@@ -81,6 +83,14 @@ private struct StaleLedger<Key: Hashable & Sendable> {
     mutating func mayHaveEvicted(_ key: Int, model: ReferenceBucket, at reading: Int64) {
         let remaining = model.peek(at: reading)
         self.forgiven[key, default: 0] += self.policy.capacity - remaining
+    }
+
+    /// Records that `key`'s bucket may have been evicted by a caller whose reading is stale: the
+    /// bound grows by one window, the most an eviction may forgive.
+    mutating func mayHaveEvictedWithStaleReading(_ key: Int) {
+        let refill = self.policy.refill
+        let window = self.policy.mode == .stepped ? (self.policy.capacity + refill - 1) / refill * refill : self.policy.capacity
+        self.forgiven[key, default: 0] += window
     }
 
     func bound(for key: Int) -> Int {
@@ -178,6 +188,30 @@ extension RateLimiterConformance {
             try ledger.drain(0, "stale 10.5 s")
             ledger.set(15 * s)
             try ledger.drain(0, "15 s")
+            try ledger.expectBounds()
+        }
+    }
+
+    /// The evicting caller is the stale one. With a table of one key, a caller whose reading is
+    /// 10.25 s inserts a new key and must evict key 0, which is drained twice — at 10.5 s and
+    /// again at 14.5 s — so it is full only at 19.5 s. Were the floor raised only to the evicting
+    /// reading, key 0 would come back full at 11 s, forgiving 18.5 tokens' worth of debt; an
+    /// eviction forgives at most one window, so key 0 stays within its bound plus one capacity.
+    func staleReadingEvicts(_ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+        for mode in [RefillMode.smooth, .stepped] {
+            let policy = try context.policy(10, 2, every: .seconds(1), mode)
+            var ledger = try self.staleLedger(policy, maxKeys: 1, start: 10 * s, "\(mode)", context)
+            ledger.set(10_500 * ms)
+            _ = ledger.take(0, cost: 6)
+            ledger.set(14_500 * ms)
+            try ledger.drain(0, "14.5 s")
+            ledger.set(10_250 * ms)
+            _ = ledger.take(1)
+            ledger.mayHaveEvictedWithStaleReading(0)
+            ledger.set(11 * s)
+            try ledger.drain(0, "11 s")
+            ledger.set(13_750 * ms)
+            try ledger.drain(0, "13.75 s")
             try ledger.expectBounds()
         }
     }

@@ -13,6 +13,11 @@ import CRateLimitShims
 // each time, visits every schedule of a scenario once. Each execution's history — invocations,
 // responses and the table events the engine reports — must be linearizable against the
 // sequential model (`SequentialModel`).
+//
+// What it does not check: schedules are interleavings of whole steps between points, each step
+// sequentially consistent, so an ordering too weak for the hardware is not caught here (the
+// orderings are argued in comments and exercised by ThreadSanitizer and the real-thread suites).
+// And its threads share one CPU, so every reader counts in the same grace-period stripe.
 
 /// One request of a scenario: a key, a cost and the clock reading the caller decides with.
 struct Operation: Sendable, CustomStringConvertible {
@@ -358,12 +363,6 @@ final class InterleavingExplorer: @unchecked Sendable {
         self.prefix = self.trace[0..<depth].map(\.chosen) + [self.trace[depth].chosen + 1]
         self.expectedEnabled = self.trace[0...depth].map(\.enabled)
         return true
-    }
-
-    /// Replays exactly `choices` (positions in each enabled list), for a directed schedule.
-    func replay(_ choices: [Int]) {
-        self.prefix = choices
-        self.expectedEnabled = []
     }
 }
 

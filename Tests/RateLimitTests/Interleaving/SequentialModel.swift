@@ -7,9 +7,9 @@
 /// table's epoch counts as the epoch; a tracked key is decided from its stored time (a stale
 /// reading only adds debt); an absent key is a bucket that was full at the drop floor; a drop
 /// removes a bucket that is full at the dropping operation's reading and raises the floor to that
-/// reading; an eviction removes a bucket whatever it owes and raises the floor too; a rebase moves
-/// the epoch. Times are absolute and 128-bit, so the model has no epochs to shift. The token
-/// arithmetic itself is `BucketArithmetic`, checked separately against `ReferenceBucket` by the
+/// reading; an eviction removes a bucket whatever it owes and raises the floor to that reading and
+/// to one window before the bucket would have been full; a rebase moves the epoch. Times are
+/// absolute and 128-bit, so the model has no epochs to shift. The token arithmetic itself is `BucketArithmetic`, checked separately against `ReferenceBucket` by the
 /// conformance suite: this model checks the concurrency, not the arithmetic.
 struct SequentialModel: Hashable {
     struct Partition: Hashable {
@@ -56,9 +56,10 @@ struct SequentialModel: Hashable {
             self.partitions[partition].stored[key] = nil
             self.partitions[partition].floor = max(self.partitions[partition].floor, now)
         case .evicted:
-            guard let key, self.partitions[partition].stored[key] != nil else { return false }
+            guard let key, let stored = self.partitions[partition].stored[key] else { return false }
             self.partitions[partition].stored[key] = nil
-            self.partitions[partition].floor = max(self.partitions[partition].floor, now)
+            // Forgives at most one window, even with a stale reading.
+            self.partitions[partition].floor = max(self.partitions[partition].floor, now, stored - Int128(self.arithmetic.windowTicks))
         case .rebased:
             self.partitions[partition].epoch = max(self.partitions[partition].epoch, operation.reading)
         case .readSection, .gracePeriod:
