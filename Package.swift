@@ -152,7 +152,7 @@ let package = Package(
             ],
             path: "Sources/RateLimitBench"
         ),
-        .testTarget(name: "RateLimitBenchmarkKitTests", dependencies: ["RateLimitBenchmarkKit"]),
+        .testTarget(name: "RateLimitBenchmarkKitTests", dependencies: ["RateLimitBenchmarkKit", "RateLimitTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -42,6 +42,8 @@ package struct RepetitionMeasurement: Sendable {
     package var latency: Histogram<UInt64>
     package var casRetries: Int?
     package var evictions: Int?
+    /// Full buckets dropped during the run (bounded engines only).
+    package var expirations: Int?
     /// Resident memory sampled at eight even points of the run.
     package var residentSamples: [Int]
 
@@ -164,6 +166,7 @@ package enum CellRunner {
         if let bounded = limiter as? any BoundedRateLimiter<Limiter.Key>, let before = statisticsBefore {
             let after = bounded.statistics
             measurement.evictions = after.evictedBuckets - before.evictedBuckets
+            measurement.expirations = after.expiredBuckets - before.expiredBuckets
             if let retriesAfter = after.compareExchangeRetries, let retriesBefore = before.compareExchangeRetries {
                 measurement.casRetries = retriesAfter - retriesBefore
             }

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RateLimit
 
 /// Runs work on real operating-system threads — not Swift tasks, which share a small pool — so
 /// that a stress test gets as many truly concurrent, preemptible threads as it asks for.
@@ -43,28 +44,18 @@ public enum RealThreads {
         }
     }
 
-    /// Runs `body` on a new operating-system thread and suspends until it returns.
+    /// Runs `body` on one of a few threads kept for blocking work, and suspends until it returns.
     ///
     /// Swift concurrency runs every task on a few shared threads — as many as there are cores. A
     /// test that blocks one of them for seconds (joining real threads, exploring interleavings)
-    /// starves every async test running beside it; offloaded, it only suspends.
+    /// starves every async test beside it; offloaded, it only suspends. The pool has one thread per
+    /// core (at least two; one under ThreadSanitizer), so offloaded work runs at most that many at a
+    /// time, in the order it was offered, and never oversubscribes the machine however many tests
+    /// offload at once.
     public static func offload<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
         await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
-            let work = Unmanaged.passRetained(OffloadedWork { continuation.resume(returning: body()) })
-            var thread = pthread_t()
-            let created = pthread_create(&thread, nil, { raw in
-                Unmanaged<OffloadedWork>.fromOpaque(raw!).takeRetainedValue().body()
-                return nil
-            }, work.toOpaque())
-            precondition(created == 0, "pthread_create failed: \(created)")
-            pthread_detach(thread)
+            OffloadPool.shared.submit { continuation.resume(returning: body()) }
         }
-    }
-
-    private final class OffloadedWork: @unchecked Sendable {
-        // @unchecked: `body` is Sendable; the box only carries it to the new thread.
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 
     private final class ThreadContext: @unchecked Sendable {
@@ -106,5 +97,56 @@ public final class PerThreadResults<Value: Sendable>: @unchecked Sendable {
     /// Every slot, after the threads have been joined.
     public var all: [Value] {
         Array(self.slots)
+    }
+}
+
+/// The threads behind ``RealThreads/offload(_:)``: a FIFO queue of jobs under a pthread mutex.
+private final class OffloadPool: @unchecked Sendable {
+    // @unchecked: `jobs` is only touched with `mutex` held.
+    // One thread under ThreadSanitizer: its slowdown makes two jobs of real threads at once starve
+    // the event loops of the async suites running beside them.
+    static let shared = OffloadPool(threads: ThreadSanitizer.isActive ? 1 : max(2, RateLimiterDefaults.activeProcessorCount))
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var jobs: [@Sendable () -> Void] = []
+    private var next = 0
+
+    private init(threads: Int) {
+        pthread_mutex_init(self.mutex, nil)
+        pthread_cond_init(self.condition, nil)
+        for _ in 0..<threads {
+            var thread = pthread_t()
+            let created = pthread_create(&thread, nil, { raw in
+                Unmanaged<OffloadPool>.fromOpaque(raw!).takeUnretainedValue().work()
+                return nil
+            }, Unmanaged.passUnretained(self).toOpaque())
+            precondition(created == 0, "pthread_create failed: \(created)")
+            pthread_detach(thread)
+        }
+    }
+
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        pthread_mutex_lock(self.mutex)
+        self.jobs.append(job)
+        pthread_cond_signal(self.condition)
+        pthread_mutex_unlock(self.mutex)
+    }
+
+    private func work() -> Never {
+        while true {
+            pthread_mutex_lock(self.mutex)
+            while self.next == self.jobs.count {
+                pthread_cond_wait(self.condition, self.mutex)
+            }
+            let job = self.jobs[self.next]
+            self.next += 1
+            if self.next == self.jobs.count {
+                self.jobs.removeAll(keepingCapacity: true)
+                self.next = 0
+            }
+            pthread_mutex_unlock(self.mutex)
+            job()
+        }
     }
 }
