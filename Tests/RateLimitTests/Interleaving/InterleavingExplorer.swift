@@ -19,43 +19,6 @@ import CRateLimitShims
 // orderings are argued in comments and exercised by ThreadSanitizer and the real-thread suites).
 // And its threads share one CPU, so every reader counts in the same grace-period stripe.
 
-/// One request of a scenario: a key, a cost and the clock reading the caller decides with.
-struct Operation: Sendable, CustomStringConvertible {
-    var key: Int
-    var cost: Int
-    var reading: Int64
-
-    init(key: Int, cost: Int = 1, at reading: Int64) {
-        self.key = key
-        self.cost = cost
-        self.reading = reading
-    }
-
-    var description: String { "key \(self.key) cost \(self.cost) at \(self.reading) ns" }
-}
-
-/// A key whose hash the scenario chooses, so that keys can be made to share an index home slot.
-struct ProbeKey: Hashable, Sendable {
-    let id: Int
-    let home: Int
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(self.home)
-    }
-}
-
-/// Everything that happened in one execution, in the order it happened.
-struct History {
-    enum Entry {
-        /// A request's decision, with the sequence numbers of its invocation and response.
-        case operation(thread: Int, operation: Operation, decision: RateLimitDecision, invoked: Int, responded: Int)
-        /// A table event, reported during `operation` (whose reading it used).
-        case event(InterleavingEvent, during: Operation, at: Int)
-    }
-
-    var entries: [Entry] = []
-}
-
 /// One decision of the search: which threads could run, and the position of the one that did.
 struct Choice {
     var enabled: [Int]
@@ -405,36 +368,5 @@ struct ExplorerClock: RateLimitClock {
         case let recorder as Recorder: recorder.operation?.reading ?? recorder.reading
         default: preconditionFailure("the explorer's clock was read by a thread the explorer does not control")
         }
-    }
-}
-
-/// Checks the grace-period guarantee directly: when a writer's wait for a grace period ends, no
-/// read section that had begun before the wait started may still be running — or the writer could
-/// free what that reader holds.
-struct ReadSections {
-    /// Per thread: the number of read sections begun, and whether one is running.
-    private var begun: [Int: Int] = [:]
-    private var running: Set<Int> = []
-    /// Per waiting writer: the sections (thread, number) running when its wait started.
-    private var awaited: [Int: [(thread: Int, section: Int)]] = [:]
-
-    mutating func enter(_ thread: Int, _ entered: Bool) {
-        if entered {
-            self.begun[thread, default: 0] += 1
-            self.running.insert(thread)
-        } else {
-            self.running.remove(thread)
-        }
-    }
-
-    /// Returns a violation when a wait ends too early.
-    mutating func gracePeriod(_ writer: Int, _ started: Bool) -> String? {
-        if started {
-            self.awaited[writer] = self.running.filter { $0 != writer }.map { ($0, self.begun[$0, default: 0]) }
-            return nil
-        }
-        let late = (self.awaited.removeValue(forKey: writer) ?? []).filter { self.running.contains($0.thread) && self.begun[$0.thread] == $0.section }
-        guard let first = late.first else { return nil }
-        return "the grace period of \(InterleavingExplorer.name(writer)) ended while \(InterleavingExplorer.name(first.thread)), in a read section since before it began, still ran"
     }
 }

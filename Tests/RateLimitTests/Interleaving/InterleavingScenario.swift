@@ -1,0 +1,51 @@
+@testable import RateLimit
+
+/// A small concurrent situation whose every schedule the explorer runs.
+struct InterleavingScenario: Sendable, CustomStringConvertible {
+    var name: String
+    var engine: Engine
+    /// For the sharded engine: the shard count.
+    var shards = 1
+    var policy: BucketPolicy
+    var maxKeys: Int
+    var start: Int64
+    /// Keys that must share an index home slot: key → a hash input shared with others.
+    var homes: [Int: Int] = [:]
+    /// Run one after another on the exploring thread before the callers start.
+    var setUp: [Operation]
+    /// One list per caller thread (A, B, …), explored in every interleaving.
+    var callers: [[Operation]]
+    /// Run one after another once every caller is done: their decisions are checked too, so a lost
+    /// or doubled update that no caller saw still fails.
+    var tearDown: [Operation]
+    /// Whether no grace period runs in the scenario (no growth, rebase or reuse of entries): its
+    /// schedules then skip the read-section counter points, and the explorer fails if a grace
+    /// period runs after all.
+    var graceFree = false
+    /// Over a thousand schedules: skipped under ThreadSanitizer, which slows each ten times over
+    /// and would starve the suites running beside it. The plain `swift test` run explores them
+    /// all; under TSan the light ones show the hooks and the explorer race-free, and TSan adds
+    /// nothing else to a run in which one thread moves at a time.
+    var heavy = false
+    /// The interleaving the scenario exists for: at least one schedule must show it.
+    var witness: @Sendable (History, [String]) -> Bool
+
+    var description: String { "\(self.engine): \(self.name)" }
+
+    func key(_ id: Int) -> ProbeKey {
+        ProbeKey(id: id, home: self.homes[id] ?? id)
+    }
+
+    func makeLimiter() throws -> any BoundedRateLimiter<ProbeKey> {
+        switch self.engine {
+        case .mutex: try MutexRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
+        case .atomic: try AtomicRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
+        case .sharded: try ShardedRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock(), shards: self.shards)
+        }
+    }
+
+    /// The shard of a key: the low bits of its hash (see `ShardedRateLimiter`).
+    func partition(_ id: Int) -> Int {
+        self.engine == .sharded ? self.key(id).hashValue & (self.shards - 1) : 0
+    }
+}
