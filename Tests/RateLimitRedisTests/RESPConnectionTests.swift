@@ -99,8 +99,9 @@ struct RESPConnectionTests {
         let elapsed = ContinuousClock.now - started
         #expect(a?.reason == .timeout, "\(String(describing: a))")
         #expect(b != nil, "the second request was answered by a silent peer")
-        // Both fail when the first times out; the bound is loose for busy machines and TSan.
-        #expect(elapsed >= .milliseconds(95) && elapsed < .seconds(5), "took \(elapsed)")
+        // Both fail when the first times out; the upper bound only rules out a hang (5 s has been
+        // exceeded under ThreadSanitizer beside other suites).
+        #expect(elapsed >= .milliseconds(95) && elapsed < .seconds(60), "took \(elapsed)")
         try await connection.closeFuture.handedOffValue()
     }
 
