@@ -222,7 +222,9 @@ package enum CellRunner {
         var operation = 0
         var allowed = 0
         var untilSample = self.latencySampleInterval
-        while !group.stop.load(ordering: .relaxed) {
+        // At least one batch per thread, even one scheduled only after the stop: a cell always
+        // measures something (its tests check verdicts, not speed).
+        repeat {
             for _ in 0..<self.batch {
                 let next = key(operation)
                 operation &+= 1
@@ -238,7 +240,7 @@ package enum CellRunner {
                     allowed &+= limiter.acquire(next, cost: 1).isAllowed ? 1 : 0
                 }
             }
-        }
+        } while !group.stop.load(ordering: .relaxed)
         tally.operations = operation
         tally.allowed = allowed
     }

@@ -13,7 +13,8 @@ struct RunnerTests {
         for workload in Workload.allCases {
             let cell = CellConfiguration(engine: engine, workload: workload, threads: 2, keys: 1000, clock: .precise, duration: .milliseconds(30))
             let measurement = await RealThreads.offload { CellRunner.measure(cell) }
-            #expect(measurement.operations > 100, "\(engine) \(workload)")
+            // Each of the two threads runs at least one batch of 64, however late it starts.
+            #expect(measurement.operations >= 128, "\(engine) \(workload)")
             #expect(measurement.residentSamples.count == 8)
             switch workload {
             case .hotDeny where engine != .floor:
