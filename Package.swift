@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(
             name: "RateLimitHummingbirdTests",
             dependencies: [
+                "RateLimitTesting",
                 "RateLimit",
                 "RateLimitHummingbird",
                 "RateLimitDemo",

@@ -47,7 +47,7 @@ enum DemoApplication {
                     policy: policy,
                     configuration: try RedisConfiguration(url: url),
                     failurePolicy: try .named(configuration.redisFailure, fallbackPolicy: policy),
-                    keyName: Self.redisName,
+                    keyName: \.stableName,
                     logger: logger,
                     metricsFactory: Self.metricsFactory(registry)
                 )
@@ -64,16 +64,6 @@ enum DemoApplication {
             logger: logger
         )
         return (application, shutdown)
-    }
-
-    /// A client's bucket name in Redis. Kinds are prefixed so that the name `"192.0.2.7"` and the
-    /// address 192.0.2.7 stay two clients, and names are used whole (not the truncated
-    /// `description`), so that two long API keys never share a bucket.
-    @Sendable
-    static func redisName(_ key: ClientKey) -> String {
-        if let address = key.address { return "ip:\(address)" }
-        if let name = key.name { return "name:\(name)" }
-        return "unidentified"
     }
 
     /// The routes, behind the rate-limit middleware unless the engine is `none`.

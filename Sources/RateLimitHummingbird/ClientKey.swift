@@ -43,8 +43,28 @@ public struct ClientKey: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// A name that no other key has: `ip:192.0.2.7`, `ip:2001:db8:1:2::` (an IPv6 client's
+    /// network), `name:` followed by the whole name, or `unidentified`.
+    ///
+    /// Use it wherever a key must be stored by name — above all as the bucket name in Redis
+    /// (`RedisRateLimiter(…, keyName: \.stableName)`), where two clients that share a name share
+    /// a bucket. It is injective: the kinds have distinct prefixes (`unidentified` has no colon,
+    /// every other name has one after its kind), addresses print in their one canonical RFC 5952
+    /// form, and names are never truncated. Unlike ``description``, it is not meant for logs: a
+    /// name can be as long as the extractor allows.
+    ///
+    /// - Complexity: O(*n*) in the name's length.
+    public var stableName: String {
+        switch self.storage {
+        case .address(let address): "ip:\(address)"
+        case .name(let name): "name:" + name
+        case .unidentified: "unidentified"
+        }
+    }
+
     /// The address or name, or `unidentified`. Suitable for logs; names are truncated to 64
-    /// characters so that a long key cannot flood a log line.
+    /// characters so that a long key cannot flood a log line — two long names can therefore
+    /// print alike. To name a bucket, use ``stableName``.
     public var description: String {
         switch self.storage {
         case .address(let address): address.description

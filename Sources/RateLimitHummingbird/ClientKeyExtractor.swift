@@ -71,7 +71,7 @@ public struct ClientKeyExtractor<Context: RequestContext>: Sendable {
 
 extension ClientKeyExtractor where Context: RemoteAddressRequestContext {
     /// Keys requests by the connection's IP address, with IPv6 clients keyed by their /64
-    /// network, and no trusted proxies. The default of ``RateLimitMiddleware``.
+    /// network (IPv4 clients embedded in IPv6 by their IPv4 address), and no trusted proxies. The default of ``RateLimitMiddleware``.
     public static var remoteAddress: Self {
         Self.remoteAddress(trustedProxies: .none, validIPv6PrefixLength: 64)
     }
@@ -81,7 +81,10 @@ extension ClientKeyExtractor where Context: RemoteAddressRequestContext {
     ///
     /// IPv6 addresses are masked to their first `ipv6PrefixLength` bits before keying. An ISP
     /// hands each IPv6 subscriber at least a /64, so keying by full /128 addresses would let one
-    /// client rotate through 2⁶⁴ fresh buckets. IPv4 addresses are keyed whole. A request over a
+    /// client rotate through 2⁶⁴ fresh buckets. IPv4 addresses are keyed whole, and so are IPv6
+    /// addresses that embed an IPv4 client (NAT64 `64:ff9b::a.b.c.d`, `::ffff:0:a.b.c.d`,
+    /// `::a.b.c.d`; see ``IPAddress/embeddedIPv4``): keyed by /64, every IPv4 client behind one
+    /// translator would share a bucket. A request over a
     /// Unix domain socket, or whose trusted forwarding header names no address, identifies no
     /// client.
     ///
@@ -106,7 +109,7 @@ extension ClientKeyExtractor where Context: RemoteAddressRequestContext {
             guard let socketAddress = context.remoteAddress, let peer = IPAddress(socketAddress),
                 let client = trustedProxies.clientAddress(peer: peer, headers: request.headers)
             else { return nil }
-            return .address(client.isIPv4 ? client : client.masked(toPrefixLength: validIPv6PrefixLength))
+            return .address(client.embeddedIPv4 ?? client.masked(toPrefixLength: validIPv6PrefixLength))
         }
     }
 }

@@ -43,20 +43,24 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Returns `nil` for anything else, including brackets, ports, zone identifiers (`%eth0`)
     /// and IPv4 octets with leading zeros (`010.0.0.1`, ambiguous between decimal and octal).
     public init?(_ text: some StringProtocol) {
-        let parse = { (bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? in
-            guard bytes.count <= Self.maximumTextLength else { return nil }
-            if bytes.contains(UInt8(ascii: ":")) {
-                return Self.parseIPv6(bytes)
-            }
-            return Self.parseIPv4(bytes[...]).map(IPAddress.init(ipv4:))
-        }
         // Header values are native strings: parse them in place, without a copy.
-        let parsed = text.utf8.withContiguousStorageIfAvailable(parse) ?? {
+        let parsed = text.utf8.withContiguousStorageIfAvailable(Self.parse) ?? {
             var copy = String(text)
-            return copy.withUTF8(parse)
+            return copy.withUTF8(Self.parse)
         }()
         guard let parsed else { return nil }
         self = parsed
+    }
+
+    /// Parses the UTF-8 text of an IPv4 or IPv6 address, as ``init(_:)`` does.
+    ///
+    /// - Complexity: O(1): text longer than ``maximumTextLength`` is rejected unread.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
+        guard bytes.count <= Self.maximumTextLength else { return nil }
+        if bytes.contains(UInt8(ascii: ":")) {
+            return Self.parseIPv6(bytes)
+        }
+        return Self.parseIPv4(bytes[...]).map(IPAddress.init(ipv4:))
     }
 
     /// Creates the address of an IP socket address; `nil` for a Unix domain socket.

@@ -17,10 +17,13 @@ public import RateLimit
 /// | trusted | `X-Forwarded-For: 6.6.6.6, 198.51.100.4` | `198.51.100.4` |
 /// | trusted | `X-Forwarded-For: 198.51.100.4, 10.0.0.2` (10.0.0.2 trusted) | `198.51.100.4` |
 /// | trusted | `X-Forwarded-For: 6.6.6.6, garbage` | none: the request has no usable key |
+/// | trusted | `Forwarded: for="x, for=198.51.100.4` | `198.51.100.4`: text left of it is never read |
 ///
 /// When the hop that should name the client is not an IP address (`unknown`, an obfuscated
-/// identifier, or malformed text) or a `Forwarded` value breaks RFC 7239's grammar, the request
-/// has no usable key and is handled by the middleware's ``UnidentifiedClientPolicy``.
+/// identifier, or malformed text), or its `Forwarded` element breaks RFC 7239's grammar, the
+/// request has no usable key and is handled by the middleware's ``UnidentifiedClientPolicy``.
+/// Text left of that hop is never read: a client cannot escape its bucket, nor fall into the
+/// shared one, by sending a malformed header that a proxy then appends to.
 ///
 /// Name exactly one header: the one your proxies *overwrite or append to*. A proxy that appends
 /// to `X-Forwarded-For` passes a client's `Forwarded` header through untouched, so reading both
@@ -80,13 +83,22 @@ public struct TrustedProxies: Hashable, Sendable, CustomStringConvertible {
 
     /// The client's address for a request that arrived from `peer`, or `nil` when the forwarding
     /// header, which a trusted peer vouches for, does not name one.
+    ///
+    /// - Complexity: O(*n*) in the bytes of the header, read right to left only as far as the
+    ///   first untrusted hop; no allocation.
     public func clientAddress(peer: IPAddress, headers: HTTPFields) -> IPAddress? {
-        guard !self.networks.isEmpty, self.contains(peer) else { return peer }
+        self.resolveClient(peer: peer, headers: headers).client
+    }
+
+    /// ``clientAddress(peer:headers:)``, and the work the header cost (bytes read, see
+    /// ``ForwardingHeaderParser``), which tests bound.
+    func resolveClient(peer: IPAddress, headers: HTTPFields) -> (client: IPAddress?, work: Int) {
+        guard !self.networks.isEmpty, self.contains(peer) else { return (peer, 0) }
         // Repeated header lines form one list, in order (RFC 9110 §5.3).
-        guard let value = headers[self.header.fieldName] else { return peer }
+        guard let value = headers[self.header.fieldName] else { return (peer, 0) }
 
         var client: IPAddress? = peer
-        let visit = { (hop: ForwardedHop) -> Bool in
+        let work = ForwardingHeaderParser.forEachHop(of: self.header, in: value) { hop in
             guard case .address(let address) = hop else {
                 client = nil
                 return false
@@ -94,15 +106,8 @@ public struct TrustedProxies: Hashable, Sendable, CustomStringConvertible {
             client = address
             return self.contains(address)  // keep walking left only past trusted proxies
         }
-        switch self.header {
-        case .xForwardedFor:
-            ForwardingHeaderParser.forEachXForwardedForHop(in: value, visit)
-        case .forwarded:
-            guard let hops = ForwardingHeaderParser.forwardedHops(in: value) else { return nil }
-            for hop in hops.reversed() where !visit(hop) { break }
-        }
         // If every hop was a trusted proxy, the left-most one is where the request began.
-        return client
+        return (client, work)
     }
 
     /// The networks and the header, or `none`.

@@ -115,16 +115,6 @@ struct DemoConfigurationTests {
         }
     }
 
-    @Test("Redis bucket names keep kinds apart and names whole")
-    func redisNames() throws {
-        let address = try #require(IPAddress("192.0.2.7"))
-        #expect(DemoApplication.redisName(.address(address)) == "ip:192.0.2.7")
-        #expect(DemoApplication.redisName(.name("192.0.2.7")) == "name:192.0.2.7")
-        #expect(DemoApplication.redisName(.unidentified) == "unidentified")
-        let long = String(repeating: "k", count: 200)
-        #expect(DemoApplication.redisName(.name(long)) == "name:" + long)
-    }
-
     @Test("--help is not an error")
     func help() {
         #expect(throws: DemoConfiguration.ParseError.self) { try DemoConfiguration.parse(["--help"]) }

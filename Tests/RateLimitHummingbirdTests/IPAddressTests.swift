@@ -100,4 +100,31 @@ struct IPAddressTests {
                 && error.message.hasSuffix("expected an IPv4 or IPv6 address or CIDR block such as 10.0.0.0/8, 192.0.2.7, 2001:db8::/32 or ::1")
         }
     }
+
+    @Test(
+        "IPv6 forms that embed an IPv4 client stand for that client",
+        arguments: [
+            ("::ffff:192.0.2.7", "192.0.2.7"),  // IPv4-mapped
+            ("::192.0.2.7", "192.0.2.7"),  // IPv4-compatible (deprecated)
+            ("::ffff:0:192.0.2.7", "192.0.2.7"),  // IPv4-translated (SIIT)
+            ("64:ff9b::192.0.2.7", "192.0.2.7"),  // NAT64 well-known prefix
+            ("64:ff9b::c000:207", "192.0.2.7"),  // the same, written in hex
+            ("192.0.2.7", "192.0.2.7"),
+        ]
+    )
+    func embeddedIPv4(text: String, client: String) throws {
+        let address = try #require(IPAddress(text))
+        #expect(address.embeddedIPv4?.description == client)
+    }
+
+    @Test(
+        "Other IPv6 addresses embed no IPv4 client",
+        arguments: [
+            "::", "::1", "::0.255.255.255", "2001:db8::192.0.2.7", "64:ff9b:1::192.0.2.7", "64:ff9b::1:192.0.2.7",
+            "::fffe:192.0.2.7", "::1:ffff:0:192.0.2.7", "2002:c000:207::1", "2001::1",
+        ]
+    )
+    func noEmbeddedIPv4(text: String) throws {
+        #expect(try #require(IPAddress(text)).embeddedIPv4 == nil)
+    }
 }

@@ -124,7 +124,7 @@ struct RouterTests {
 
     // MARK: Keys
 
-    @Test("Each client address has its own bucket; IPv6 clients are keyed by /64")
+    @Test("Each client address has its own bucket; IPv6 clients by /64, embedded IPv4 clients by /32")
     func bucketsPerClient() async throws {
         let policy = try BucketPolicy(capacity: 2, refill: 1, every: .seconds(60))
         let app = Self.app(try Self.middleware(policy: policy))
@@ -144,6 +144,13 @@ struct RouterTests {
             #expect(try await get("2001:db8::ffff") == .ok)
             #expect(try await get("2001:db8::2") == .tooManyRequests)
             #expect(try await get("2001:db8:0:1::1") == .ok)
+            // IPv4 clients behind NAT64 are keyed by their IPv4 address, not the gateway's /64.
+            #expect(try await get("64:ff9b::198.51.100.1") == .ok)
+            #expect(try await get("64:ff9b::198.51.100.2") == .ok)
+            #expect(try await get("64:ff9b::198.51.100.1") == .ok)
+            #expect(try await get("198.51.100.1") == .tooManyRequests)
+            #expect(try await get("::ffff:0:198.51.100.2") == .ok)
+            #expect(try await get("::198.51.100.2") == .tooManyRequests)
         }
     }
 

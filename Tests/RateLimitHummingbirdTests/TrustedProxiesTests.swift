@@ -41,6 +41,8 @@ struct TrustedProxiesTests {
             ("2001:db8::7, 2001:db8:ffff::2", "2001:db8::7"),
             ("::ffff:203.0.113.9", "203.0.113.9"),
             ("", "10.0.0.1"),  // no hops: the proxy sent it itself
+            ("\u{1F1E6}\u{0600}, 203.0.113.9", "203.0.113.9"),  // U+0600 and "," are one Character
+            ("64:ff9b::203.0.113.9", "64:ff9b::cb00:7109"),  // keyed as 203.0.113.9 by the extractor
         ]
     )
     func xForwardedFor(value: String, expected: String) {
@@ -89,6 +91,14 @@ struct TrustedProxiesTests {
             ("for=203.0.113.9 ; proto=http , for=10.1.1.1", "203.0.113.9"),
             (#"proto="a,b;c", for=203.0.113.9"#, "203.0.113.9"),  // separators inside quotes
             (#"for=_hidden, for=203.0.113.9"#, "203.0.113.9"),
+            (#"for=203.0.113.9, for=10.1.1.1;by="x,y;\"z""#, "203.0.113.9"),  // a proxy's quoted separators
+            // Whatever the client wrote left of the proxy's element is never read.
+            ("for=, for=203.0.113.9", "203.0.113.9"),
+            (#"for="x, for=203.0.113.9"#, "203.0.113.9"),
+            ("a=b=c, for=203.0.113.9", "203.0.113.9"),
+            ("for=6.6.6.6;for=7.7.7.7, for=203.0.113.9", "203.0.113.9"),
+            (#"garbage"\\", for=203.0.113.9"#, "203.0.113.9"),
+            ("for=\u{0600}, for=203.0.113.9", "203.0.113.9"),
         ]
     )
     func forwarded(value: String, expected: String) {

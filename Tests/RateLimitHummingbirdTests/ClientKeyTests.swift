@@ -1,0 +1,34 @@
+import RateLimitHummingbird
+import Testing
+
+@Suite("Client keys")
+struct ClientKeyTests {
+    @Test("Stable names keep kinds apart and names whole")
+    func stableNames() throws {
+        let address = try #require(IPAddress("192.0.2.7"))
+        #expect(ClientKey.address(address).stableName == "ip:192.0.2.7")
+        #expect(ClientKey.name("192.0.2.7").stableName == "name:192.0.2.7")
+        #expect(ClientKey.unidentified.stableName == "unidentified")
+        #expect(ClientKey.name("unidentified").stableName == "name:unidentified")
+        let network = try #require(IPAddress("2001:db8:1:2::"))
+        #expect(ClientKey.address(network).stableName == "ip:2001:db8:1:2::")
+    }
+
+    @Test("Stable names are injective where descriptions collide")
+    func injective() {
+        let prefix = String(repeating: "k", count: 64)
+        let first = ClientKey.name(prefix + "-first")
+        let second = ClientKey.name(prefix + "-second")
+        #expect(first.description == second.description)  // truncated for logs
+        #expect(first.stableName != second.stableName)
+        #expect(first.stableName == "name:" + prefix + "-first")
+
+        // Every pair of distinct keys of a varied set has distinct names.
+        let keys: [ClientKey] =
+            ["", ":", "ip:1.2.3.4", "1.2.3.4", "unidentified", "name:x", "x", prefix + "-first", prefix + "-second"].map(ClientKey.name)
+            + ["1.2.3.4", "::1", "::ffff:1.2.3.4", "2001:db8::", "64:ff9b::1.2.3.4"].compactMap { IPAddress($0) }.map(ClientKey.address)
+            + [.unidentified]
+        let distinct = Set(keys)
+        #expect(Set(distinct.map(\.stableName)).count == distinct.count)
+    }
+}
