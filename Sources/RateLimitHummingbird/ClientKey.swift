@@ -3,12 +3,40 @@
 ///
 /// An address key holds 16 bytes inline, so keying by IP allocates nothing per request. Keys of
 /// different kinds never collide: the name `"192.0.2.7"` and the address `192.0.2.7` are two
-/// clients.
+/// clients. Names are equal when their UTF-8 bytes are (not under Unicode canonical equivalence),
+/// as in Redis.
 public struct ClientKey: Hashable, Sendable, CustomStringConvertible {
     private enum Storage: Hashable, Sendable {
         case address(IPAddress)
         case name(String)
         case unidentified
+
+        /// Names compare as UTF-8 bytes, as Redis and every other store compares them — not by
+        /// `String`'s canonical equivalence, under which `"caf\u{e9}"` and `"cafe\u{301}"` are one
+        /// client in memory but two buckets in Redis. An API key is a byte string.
+        static func == (lhs: Storage, rhs: Storage) -> Bool {
+            switch (lhs, rhs) {
+            case (.address(let left), .address(let right)): left == right
+            case (.name(let left), .name(let right)): left.utf8.elementsEqual(right.utf8)
+            case (.unidentified, .unidentified): true
+            default: false
+            }
+        }
+
+        func hash(into hasher: inout Hasher) {
+            switch self {
+            case .address(let address):
+                hasher.combine(0 as UInt8)
+                hasher.combine(address)
+            case .name(let name):
+                hasher.combine(1 as UInt8)
+                hasher.combine(name.utf8.count)
+                var name = name  // native on Linux: withUTF8 does not copy
+                name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            case .unidentified:
+                hasher.combine(2 as UInt8)
+            }
+        }
     }
 
     private let storage: Storage
@@ -50,7 +78,8 @@ public struct ClientKey: Hashable, Sendable, CustomStringConvertible {
     /// (`RedisRateLimiter(…, keyName: \.stableName)`), where two clients that share a name share
     /// a bucket. It is injective: the kinds have distinct prefixes (`unidentified` has no colon,
     /// every other name has one after its kind), addresses print in their one canonical RFC 5952
-    /// form, and names are never truncated. Unlike ``description``, it is not meant for logs: a
+    /// form, and names are never truncated. It is also a function of the key: keys are equal
+    /// exactly when their names' UTF-8 bytes are. Unlike ``description``, it is not meant for logs: a
     /// name can be as long as the extractor allows.
     ///
     /// - Complexity: O(*n*) in the name's length.

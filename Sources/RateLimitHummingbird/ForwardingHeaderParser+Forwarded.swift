@@ -15,16 +15,16 @@ extension ForwardingHeaderParser {
     /// malformed and yields one unusable hop. Optional whitespace is accepted around `,` and
     /// `;`, as real proxies emit it.
     static func forEachForwardedHop(in bytes: Bytes, _ body: (ForwardedHop) -> Bool) -> Int {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumNodeLength) { buffer in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumQuotedNodeLength) { buffer in
             var parser = ReverseForwardedParser(scanner: ReverseByteScanner(bytes), quotedText: buffer)
             return parser.walk(body)
         }
     }
 }
 
-/// The right-to-left `Forwarded` parser. It reads each byte once; a quoted value's unescaped
-/// text is kept (reversed into a fixed buffer) only up to ``ForwardingHeaderParser/maximumNodeLength``
-/// bytes, since nothing longer can name an address.
+/// The right-to-left `Forwarded` parser. It consumes each byte once; a quoted value's unescaped
+/// text is kept (reversed into a fixed buffer) only up to
+/// ``ForwardingHeaderParser/maximumQuotedNodeLength`` bytes.
 private struct ReverseForwardedParser {
     /// A pair's value: its text (unescaped when quoted), or `nil` when too long to be a node.
     private typealias Value = ForwardingHeaderParser.Bytes?

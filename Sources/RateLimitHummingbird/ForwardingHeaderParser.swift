@@ -13,22 +13,24 @@ enum ForwardedHop: Hashable, Sendable {
 /// Both work on the value's UTF-8 bytes, never on `Character`s: grapheme clustering would let a
 /// client fuse its text with the comma a proxy appends (U+0600 followed by `,` is one
 /// `Character`) and would make each step from the right cost a scan of the whole value. Bytes
-/// are read right to left by a ``ReverseByteScanner`` and the walk stops at the first hop the
+/// are consumed right to left by a ``ReverseByteScanner`` and the walk stops at the first hop the
 /// caller does not trust, so whatever stands left of it — well- or ill-formed — is never read.
 ///
-/// - Complexity: O(*n*) in the bytes of the value, with no allocation: each byte is read once by
-///   the scanner, and the bytes of each hop (at most ``maximumNodeLength``) once more by the
-///   address parser. The returned work count is exactly that.
+/// - Complexity: O(*n*) in the bytes of the value, with no allocation: the scanner consumes each
+///   byte once, and each hop's bytes are handed once to the node parser, which makes a constant
+///   number of passes over them (an address parse reads at most 45 bytes). The returned work is
+///   bytes consumed plus bytes handed over: at most 2*n*.
 enum ForwardingHeaderParser {
     typealias Bytes = UnsafeBufferPointer<UInt8>
 
-    /// The longest hop that can name an address: `[` + a 45-byte IPv6 address + `]:65535` is 53
-    /// bytes; longer text is not parsed at all.
-    static let maximumNodeLength = 64
+    /// The longest quoted `Forwarded` node whose unescaped text is kept: an address with an
+    /// obfuscated port of up to 200 characters. Longer quoted text is consumed but names no
+    /// address.
+    static let maximumQuotedNodeLength = 256
 
     /// Calls `body` with each hop of `value`, right to left, until it returns `false`.
     ///
-    /// - Returns: The work done: bytes read by the scanner plus bytes handed to the address
+    /// - Returns: The work done: bytes consumed by the scanner plus bytes handed to the node
     ///   parser, at most twice the value's length.
     @discardableResult
     static func forEachHop(
@@ -64,7 +66,7 @@ enum ForwardingHeaderParser {
             _ = scanner.pop(UInt8(ascii: ","))
             guard start < end else { continue }
             let member = scanner.bytes(in: start..<end)
-            nodeWork += min(member.count, Self.maximumNodeLength)
+            nodeWork += member.count
             if !body(Self.xForwardedForHop(member)) { break }
         }
         return scanner.bytesRead + nodeWork
@@ -73,8 +75,7 @@ enum ForwardingHeaderParser {
     /// One `X-Forwarded-For` member: `192.0.2.7`, `192.0.2.7:5678`, `2001:db8::1`,
     /// `[2001:db8::1]` or `[2001:db8::1]:5678`. Ports, which some proxies append, are ignored.
     static func xForwardedForHop(_ text: Bytes) -> ForwardedHop {
-        guard text.count <= Self.maximumNodeLength,
-            let address = IPAddress.parse(text) ?? Self.bracketedIPv6WithOptionalPort(text) ?? Self.ipv4WithPort(text)
+        guard let address = IPAddress.parse(text) ?? Self.bracketedIPv6WithOptionalPort(text) ?? Self.ipv4WithPort(text)
         else { return .unusable }
         return .address(address)
     }
@@ -84,7 +85,6 @@ enum ForwardingHeaderParser {
     /// RFC 7239 §6: a `node` — an IPv4 address, a bracketed IPv6 address, `unknown` or an
     /// obfuscated identifier, each optionally followed by a port.
     static func forwardedNode(_ text: Bytes) -> ForwardedHop {
-        guard text.count <= Self.maximumNodeLength else { return .unusable }
         if let address = Self.bracketedIPv6WithOptionalPort(text) {
             return .address(address)
         }

@@ -180,8 +180,12 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     /// Parses the RFC 4291 §2.2 text forms of an IPv6 address.
+    ///
+    /// - Complexity: O(*n*), one pass, no allocation: groups are shifted into two 128-bit words,
+    ///   those before a `::` and those after it.
     static func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
-        var groups = [UInt16](repeating: 0, count: 8)
+        var head: UInt128 = 0  // the groups before "::", once one is seen
+        var groups: UInt128 = 0  // the groups since the start or the "::"
         var count = 0
         var compressionIndex: Int? = nil
         var index = 0
@@ -211,14 +215,13 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
                 guard count <= 6,
                     let bits = Self.parseIPv4(bytes[groupStart..<end])
                 else { return nil }
-                groups[count] = UInt16(bits >> 16)
-                groups[count + 1] = UInt16(bits & 0xffff)
+                groups = groups << 32 | UInt128(bits)
                 count += 2
                 index = end
                 break
             }
             guard index > groupStart else { return nil }
-            groups[count] = UInt16(value)
+            groups = groups << 16 | UInt128(value)
             count += 1
             if index == end { break }
             guard bytes[index] == UInt8(ascii: ":") else { return nil }
@@ -226,6 +229,8 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             if index < end, bytes[index] == UInt8(ascii: ":") {
                 guard compressionIndex == nil else { return nil }
                 compressionIndex = count
+                head = groups
+                groups = 0
                 index += 1
                 if index == end { break }
             } else if index == end {
@@ -235,21 +240,13 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         }
 
         if let compressionIndex {
-            // "::" stands for at least one zero group.
+            // "::" stands for at least one zero group: the groups before it move to the top.
             guard count < 8 else { return nil }
-            let tail = Array(groups[compressionIndex..<count])
-            for position in compressionIndex..<8 { groups[position] = 0 }
-            for (offset, group) in tail.enumerated() { groups[8 - tail.count + offset] = group }
+            groups |= head << (16 * (8 - compressionIndex))
         } else {
             guard count == 8 else { return nil }
         }
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        for position in 0..<4 {
-            high = high << 16 | UInt64(groups[position])
-            low = low << 16 | UInt64(groups[position + 4])
-        }
-        return IPAddress(high: high, low: low)
+        return IPAddress(high: UInt64(groups >> 64), low: UInt64(truncatingIfNeeded: groups))
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

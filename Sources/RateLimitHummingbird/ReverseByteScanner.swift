@@ -1,8 +1,9 @@
-/// Reads a buffer's bytes from its end towards its start, each byte at most once.
+/// Consumes a buffer's bytes from its end towards its start, each byte at most once.
 ///
 /// Forwarding headers are read right to left, the hop nearest to this server first. The scanner
-/// only ever moves left, so a walk over a header costs at most one read per byte however hostile
-/// the text; ``bytesRead`` is that work, which tests bound instead of timing the parser.
+/// only ever moves left, so a walk over a header consumes each byte at most once however hostile
+/// the text (and looks at each a constant number of times); ``bytesRead`` counts the bytes
+/// consumed, the work that tests bound instead of timing the parser.
 struct ReverseByteScanner {
     let bytes: UnsafeBufferPointer<UInt8>
     /// The bytes before this index are unread.
@@ -13,7 +14,7 @@ struct ReverseByteScanner {
         self.position = bytes.count
     }
 
-    /// How many bytes the scanner has read.
+    /// How many bytes the scanner has consumed.
     var bytesRead: Int { self.bytes.count - self.position }
 
     var isAtStart: Bool { self.position == 0 }

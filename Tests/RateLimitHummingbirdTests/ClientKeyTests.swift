@@ -31,4 +31,17 @@ struct ClientKeyTests {
         let distinct = Set(keys)
         #expect(Set(distinct.map(\.stableName)).count == distinct.count)
     }
+
+    /// In Redis, names are bytes; in memory they must be too, or one client would share a bucket
+    /// in one engine and not in another.
+    @Test("Names compare as UTF-8 bytes, not by Unicode canonical equivalence")
+    func bytewiseNames() {
+        let composed = ClientKey.name("caf\u{e9}")
+        let decomposed = ClientKey.name("cafe\u{301}")
+        #expect("caf\u{e9}" == "cafe\u{301}")  // String's own ==
+        #expect(composed != decomposed)
+        #expect(!composed.stableName.utf8.elementsEqual(decomposed.stableName.utf8))  // two names in Redis
+        #expect(Set([composed, decomposed, ClientKey.name("caf\u{e9}")]).count == 2)
+        #expect(composed == ClientKey.name(String(decoding: Array("caf\u{e9}".utf8), as: UTF8.self)))
+    }
 }

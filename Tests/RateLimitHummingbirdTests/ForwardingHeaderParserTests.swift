@@ -65,16 +65,43 @@ struct ForwardingHeaderParserTests {
         }
     }
 
-    @Test("Arbitrary bytes cost at most two reads each and never crash")
+    @Test("Arbitrary bytes: each consumed once by the scanner and once by the node parser, no crash")
     func arbitraryBytes() {
         var random = SplitMix64(seed: 0xB17E5)
-        for _ in 0..<5_000 {
-            let value = ForwardedValueGenerator.garbage(using: &random)
+        for round in 0..<5_000 {
+            // Raw bytes — NUL, CR, LF, DEL, invalid UTF-8 — and every few rounds a long run of one
+            // byte (backslashes, quotes, commas) that a backwards parser might rescan.
+            var bytes = (0..<ForwardedValueGenerator.int(300, using: &random)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if round % 4 == 0 {
+                let run = [UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: ","), UInt8(ascii: ";")][round / 4 % 4]
+                bytes += Array(repeating: run, count: 1_000) + Array("for=\"x".utf8)
+            }
+            bytes.withUnsafeBufferPointer { buffer in
+                let xff = ForwardingHeaderParser.forEachXForwardedForHop(in: buffer) { _ in true }
+                let forwarded = ForwardingHeaderParser.forEachForwardedHop(in: buffer) { _ in true }
+                #expect(xff <= 2 * buffer.count && forwarded <= 2 * buffer.count)
+            }
+            let text = String(decoding: bytes, as: UTF8.self)  // invalid UTF-8 repaired, as a String header is
             for header in TrustedProxies.ForwardingHeader.allCases {
-                let (_, work) = Self.allHops(header, value)
-                #expect(work <= 2 * value.utf8.count, "\(header): \(value)")
+                #expect(Self.allHops(header, text).work <= 2 * text.utf8.count)
             }
         }
+    }
+
+    @Test("Long quoted values: obfuscated ports name the address; overflowing text names none")
+    func longQuotedValues() {
+        let port = "_" + String(repeating: "a", count: 53)
+        #expect(Self.resolve(.forwarded, "for=\"192.0.2.43:\(port)\"").client == "192.0.2.43")
+        #expect(Self.resolve(.forwarded, "for=192.0.2.43:\(port)").client == nil)  // a colon is no token byte
+        #expect(Self.resolve(.xForwardedFor, "192.0.2.43:\(port)").client == "192.0.2.43")
+        // Past the kept length (256 bytes) the value is consumed whole but names no address.
+        let long = "_" + String(repeating: "a", count: 300)
+        #expect(Self.resolve(.forwarded, "for=\"192.0.2.43:\(long)\"").client == nil)
+        #expect(Self.resolve(.forwarded, "for=6.6.6.6, for=\"192.0.2.43:\(long)\";by=\"\(long)\\\"\"").client == nil)
+        // Escapes straddling the kept length.
+        let escaped = "for=\"" + String(repeating: "a", count: 63) + "\\\\\\\"\", for=203.0.113.9"
+        #expect(Self.resolve(.forwarded, escaped).client == "203.0.113.9")
+        #expect(ForwardedReferenceParser.hops(in: escaped)?.count == 2)
     }
 
     /// The reported attack: regional indicators ending in U+0600, which fuses with the comma the
@@ -123,7 +150,8 @@ enum ForwardedValueGenerator {
 
     static func header(using random: inout SplitMix64) -> String {
         let elements = (0..<(1 + Self.int(4, using: &random))).map { _ in Self.element(using: &random) }
-        return elements.joined(separator: Self.pick([",", ", ", " ,", ",,", " , ,\t"], using: &random))
+        let value = elements.joined(separator: Self.pick([",", ", ", " ,", ",,", " , ,\t"], using: &random))
+        return Self.pick(["", "", ", ", ",,"], using: &random) + value + Self.pick(["", "", " ,", ","], using: &random)
     }
 
     static func element(using random: inout SplitMix64) -> String {
@@ -139,14 +167,15 @@ enum ForwardedValueGenerator {
             if Self.int(5, using: &random) == 0 { pairs.append("") }  // `;;`
         }
         let element = pairs.joined(separator: Self.pick([";", "; ", " ;", " ; "], using: &random))
-        return element.isEmpty ? "for=" + Self.pick(Self.nodes, using: &random) : element
+        let leading = Self.pick(["", "", "", ";", "; ;"], using: &random)  // empty pairs first
+        return leading + (element.isEmpty ? Self.pick(["for=" + Self.pick(Self.nodes, using: &random), ";"], using: &random) : element)
     }
 
     /// A token or a quoted-string with escapes, separators, quotes and non-ASCII text inside.
     static func value(using random: inout SplitMix64) -> String {
         if Self.int(2, using: &random) == 0 { return Self.pick(Self.tokens, using: &random) }
-        let parts = ["a", ",", ";", "=", " ", "\\\"", "\\\\", "\\a", "é", "\u{0600}", "\u{1F1E6}", "\t", "[::1]"]
-        let inner = (0..<Self.int(8, using: &random)).map { _ in Self.pick(parts, using: &random) }.joined()
+        let parts = ["a", ",", ";", "=", " ", "\\\"", "\\\\", "\\a", "é", "\u{0600}", "\u{1F1E6}", "\t", "[::1]", String(repeating: "x", count: 60)]
+        let inner = (0..<Self.int(12, using: &random)).map { _ in Self.pick(parts, using: &random) }.joined()
         return "\"" + inner + "\""
     }
 

@@ -122,6 +122,8 @@ struct IPAddressTests {
         arguments: [
             "::", "::1", "::0.255.255.255", "2001:db8::192.0.2.7", "64:ff9b:1::192.0.2.7", "64:ff9b::1:192.0.2.7",
             "::fffe:192.0.2.7", "::1:ffff:0:192.0.2.7", "2002:c000:207::1", "2001::1",
+            // "This network" and loopback are no client, in any form.
+            "64:ff9b::", "64:ff9b::7f00:1", "::127.0.0.1", "::ffff:0:0.0.0.0", "::ffff:0:127.0.0.1",
         ]
     )
     func noEmbeddedIPv4(text: String) throws {
