@@ -6,6 +6,9 @@
 /// - **State.** A bucket is one string key, `"anchor_us:debt_ticks"`: the Redis time (µs) of the
 ///   last change and the bucket's debt at that time, in ticks of `1/M` ns. Debt is the time until
 ///   the bucket is full; an absent key is a full bucket, so a key that expires changes nothing.
+///   A value the script did not write — `inf`, `nan`, garbage, a hash or a list, an anchor far
+///   in the future — is deleted and counts as a full bucket, and the reply's last element says
+///   so; otherwise one bad value would fail its key until it expired.
 /// - **Time.** `TIME`, read inside the script, in whole microseconds; decisions are made at
 ///   `µs × 1000` ns. A reading older than the stored anchor counts as the anchor, so the bucket's
 ///   time never moves backwards when the server's wall clock does.
@@ -29,7 +32,7 @@ enum RedisBucketScript {
         -- ARGV[4]  interval I in ns         ARGV[5] M, ticks per ns ARGV[6] ticks per token (smooth)
         -- ARGV[7]  W, the largest debt in ticks                     ARGV[8] cost, at most C + 1
         -- ARGV[9]  "" to use TIME, or a fixed time in us (tests only)
-        -- Returns {allowed, remaining, retry_ns (-1: never), reset_ns, exceeds, time_us}.
+        -- Returns {allowed, remaining, retry_ns (-1: never), reset_ns, exceeds, time_us, corrupt}.
         -- All numbers are integers below 2^53, where doubles are exact.
         if redis.replicate_commands then redis.replicate_commands() end
 
@@ -64,22 +67,31 @@ enum RedisBucketScript {
           now = tonumber(t[1]) * 1000000 + tonumber(t[2])
         end
 
+        -- A value this script did not write (inf, nan, garbage, another type of key) would fail
+        -- the key until it expired: it is dropped, the bucket is full, and the reply says so.
         local debt = 0
-        local state = redis.call('GET', KEYS[1])
-        if state then
-          local sep = string.find(state, ':', 1, true)
-          local anchor = sep and tonumber(string.sub(state, 1, sep - 1))
-          local owed = sep and tonumber(string.sub(state, sep + 1))
-          if not anchor or not owed then
-            return redis.error_reply('ERR rate limit bucket holds "' .. state .. '", expected "anchor_us:debt_ticks"')
+        local corrupt = 0
+        local state = redis.pcall('GET', KEYS[1])
+        if type(state) == 'table' then
+          corrupt = 1 -- an error reply: WRONGTYPE, the key holds a hash, a list, ...
+        elseif state then
+          local a, o = string.match(state, '^(%d+):(%d+)$')
+          local anchor, owed = tonumber(a), tonumber(o)
+          -- TIME never reads more than a window (plus a second) behind a stored anchor unless the
+          -- clock stepped back that far; such an anchor would freeze the bucket until then.
+          if not anchor or not owed or anchor >= 9007199254740992 or owed >= 9007199254740992
+            or (not scripted and anchor > now + cdiv(W, 1000 * M) + 1000000) then
+            corrupt = 1
+          else
+            -- The bucket's time never moves backwards, even when TIME does.
+            if anchor > now then now = anchor end
+            local elapsed = now - anchor
+            local per_us = 1000 * M
+            -- Multiply only when the product stays below the owed ticks (no overflow past 2^53).
+            if elapsed < cdiv(owed, per_us) then debt = owed - elapsed * per_us end
           end
-          -- The bucket's time never moves backwards, even when TIME does.
-          if anchor > now then now = anchor end
-          local elapsed = now - anchor
-          local per_us = 1000 * M
-          -- Multiply only when the product stays below the owed ticks (no overflow past 2^53).
-          if elapsed < cdiv(owed, per_us) then debt = owed - elapsed * per_us end
         end
+        if corrupt == 1 then redis.call('DEL', KEYS[1]) end
 
         local allowed, remaining, retry, reset, exceeds = 0, 0, 0, 0, 0
         local new_debt = nil
@@ -144,7 +156,7 @@ enum RedisBucketScript {
             redis.call('SET', KEYS[1], value, 'PXAT', string.format('%d', full_ms + 1))
           end
         end
-        return {allowed, remaining, retry, reset, exceeds, now}
+        return {allowed, remaining, retry, reset, exceeds, now, corrupt}
         """#
 
     /// The script's SHA-1 in lowercase hex: its name for `EVALSHA`.

@@ -7,9 +7,13 @@ import NIOCore
 /// - **Pipelining.** Requests are written as they arrive, without waiting for earlier replies;
 ///   each batch handed over by ``RedisConnection`` goes out with one flush (one `write` system
 ///   call).
-/// - **Timeouts.** Every request carries a deadline. One timer watches the earliest; when it
-///   passes with no reply, the connection is closed: a later reply could no longer be matched
-///   safely, and a peer that stopped answering is better replaced than waited for.
+/// - **Timeouts fail one request.** Every request carries a deadline. A request whose deadline
+///   passes is failed alone; its place in the queue stays, so that its reply, when it comes, is
+///   read and dropped and the replies after it still meet their own requests. Only after
+///   `maximumConsecutiveTimeouts` timeouts with no reply in between is the peer given up and the
+///   connection closed (see `RedisChannelHandler+Timeouts.swift`).
+/// - **Recycling.** ``closeWhenIdle()`` retires a working connection: it is closed as soon as no
+///   request waits on it.
 /// - **Failure.** A protocol error, a reply nobody asked for, or the peer closing fails every
 ///   waiting request at once; none is left hanging.
 ///
@@ -18,18 +22,37 @@ final class RedisChannelHandler: ChannelInboundHandler {
     typealias InboundIn = RESPValue
     typealias OutboundOut = ByteBuffer
 
-    /// `host:port`, for messages.
-    private let endpoint: String
-    /// Requests written and waiting for their replies, oldest first.
-    private var pending = CircularBuffer<RedisRequest>(initialCapacity: 64)
-    private var context: ChannelHandlerContext?
-    /// Set once the connection is unusable; every later request fails with it.
-    private var closedBecause: RedisClientError?
-    private var watchdog: Scheduled<Void>?
-    private var watchdogDeadline: NIODeadline?
+    /// A request written and not answered yet. `request` is `nil` once it timed out: its reply
+    /// still comes, in this place, and is dropped.
+    struct Pending {
+        var request: RedisRequest?
+        let deadline: NIODeadline
+    }
 
-    init(endpoint: String) {
+    /// `host:port`, for messages.
+    let endpoint: String
+    /// Timeouts in a row, with no reply in between, after which the connection is closed.
+    let maximumConsecutiveTimeouts: Int
+    /// Told when the handler closes a working connection on its own (after timeouts).
+    let onRecycle: (@Sendable (RedisRecycleReason) -> Void)?
+    /// Requests written and waiting for their replies, oldest first.
+    var pending = CircularBuffer<Pending>(initialCapacity: 64)
+    /// The entries of `pending` whose request still waits (has not timed out).
+    var waiting = 0
+    /// Requests timed out since the last reply that met a waiting request.
+    var consecutiveTimeouts = 0
+    /// Set by ``closeWhenIdle()``: close once `waiting` is 0.
+    var closesWhenIdle = false
+    var context: ChannelHandlerContext?
+    /// Set once the connection is unusable; every later request fails with it.
+    var closedBecause: RedisClientError?
+    var watchdog: Scheduled<Void>?
+    var watchdogDeadline: NIODeadline?
+
+    init(endpoint: String, maximumConsecutiveTimeouts: Int = 3, onRecycle: (@Sendable (RedisRecycleReason) -> Void)? = nil) {
         self.endpoint = endpoint
+        self.maximumConsecutiveTimeouts = max(1, maximumConsecutiveTimeouts)
+        self.onRecycle = onRecycle
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -49,11 +72,12 @@ final class RedisChannelHandler: ChannelInboundHandler {
             for request in requests { request.fail(error) }
             return
         }
-        var earliest = requests.first?.deadline
+        var earliest: NIODeadline?
         for request in requests {
-            self.pending.append(request)
+            self.pending.append(Pending(request: request, deadline: request.deadline))
+            self.waiting += 1
             context.write(Self.wrapOutboundOut(request.command), promise: nil)
-            earliest = earliest.map { min($0, request.deadline) }
+            earliest = min(earliest ?? request.deadline, request.deadline)
         }
         context.flush()
         if let earliest { self.armWatchdog(for: earliest) }
@@ -61,11 +85,16 @@ final class RedisChannelHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = Self.unwrapInboundIn(data)
-        guard let request = self.pending.popFirst() else {
+        guard let entry = self.pending.popFirst() else {
             self.close(because: RedisClientError(.protocol, "\(self.endpoint) sent a reply no request was waiting for: \(reply)"))
             return
         }
+        // The late reply of a timed-out request: dropped, which keeps the next reply in step.
+        guard let request = entry.request else { return }
+        self.waiting -= 1
+        self.consecutiveTimeouts = 0
         request.succeed(reply)
+        self.closeIfIdleAndRetired()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -77,6 +106,18 @@ final class RedisChannelHandler: ChannelInboundHandler {
         self.close(because: RedisClientError.wrapping(error))
     }
 
+    /// Retires the connection: it takes no part in new work and closes once no request waits on
+    /// it, now if none does.
+    func closeWhenIdle() {
+        self.closesWhenIdle = true
+        self.closeIfIdleAndRetired()
+    }
+
+    func closeIfIdleAndRetired() {
+        guard self.closesWhenIdle, self.waiting == 0 else { return }
+        self.close(because: RedisClientError(.connection, "connection to \(self.endpoint) was recycled"))
+    }
+
     /// Fails every waiting request and closes the channel; the first reason given is kept.
     func close(because error: RedisClientError) {
         guard self.closedBecause == nil else { return }
@@ -84,43 +125,13 @@ final class RedisChannelHandler: ChannelInboundHandler {
         self.watchdog?.cancel()
         self.watchdog = nil
         self.watchdogDeadline = nil
-        self.failPending { _ in error }
-        self.context?.close(promise: nil)
-    }
-
-    private func failPending(_ error: (RedisRequest) -> RedisClientError) {
         // Swap the queue out first: failing a promise may run callbacks that enqueue again.
         let failed = self.pending
         self.pending.removeAll()
-        for request in failed {
-            request.fail(error(request))
+        self.waiting = 0
+        for entry in failed {
+            entry.request?.fail(error)
         }
-    }
-
-    private func armWatchdog(for deadline: NIODeadline) {
-        if let current = self.watchdogDeadline, current <= deadline { return }
-        guard let context else { return }
-        self.watchdog?.cancel()
-        self.watchdogDeadline = deadline
-        self.watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            self.watchdogFired()
-        }
-    }
-
-    private func watchdogFired() {
-        self.watchdog = nil
-        self.watchdogDeadline = nil
-        guard let earliest = self.pending.lazy.map(\.deadline).min() else { return }
-        let now = NIODeadline.now()
-        guard earliest <= now else {
-            self.armWatchdog(for: earliest)
-            return
-        }
-        let timeout = RedisClientError(.timeout, "no reply from \(self.endpoint) before the command timeout; connection closed")
-        let dropped = RedisClientError(.connection, "connection to \(self.endpoint) closed because another request on it timed out")
-        guard self.closedBecause == nil else { return }
-        self.closedBecause = timeout
-        self.failPending { $0.deadline <= now ? timeout : dropped }
         self.context?.close(promise: nil)
     }
 }

@@ -5,7 +5,8 @@ import RateLimit
 struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure, also used as a metric dimension.
     enum Reason: String, Hashable, Sendable {
-        /// No reply within the command timeout (the connection is then closed).
+        /// No reply within the command timeout (only that request fails; the connection is
+        /// replaced after several in a row).
         case timeout
         /// No connection: refused, reset, closed, still reconnecting, or the handshake failed.
         case connection

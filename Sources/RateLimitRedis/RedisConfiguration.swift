@@ -40,6 +40,22 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
     /// The cap on the delay between reconnection attempts, which doubles after each failure, in
     /// `minimumReconnectDelay...1 h`. 2 seconds by default.
     public var maximumReconnectDelay: Duration
+    /// A connection whose requests time out this many times in a row, with no reply in between,
+    /// is closed and replaced, in `1...1000`. A single timeout fails only its own request.
+    /// `3` by default.
+    public var maximumConsecutiveTimeouts: Int
+    /// The longest simple-string, error or length line accepted in a reply, in bytes, in
+    /// `256...1048576`. `4096` by default.
+    public var maximumReplyLineLength: Int
+    /// The longest bulk string accepted in a reply, in bytes, in `64...67108864`. `65536`
+    /// (64 KiB) by default; this client receives at most a 40-byte SHA-1.
+    public var maximumReplyBulkLength: Int
+    /// The most elements an array in a reply may have, in `7...1048576`. `16` by default; a
+    /// decision's reply has 7.
+    public var maximumReplyArrayLength: Int
+    /// How deeply arrays in a reply may nest, in `1...32`. `2` by default; a decision's reply is
+    /// one flat array.
+    public var maximumReplyDepth: Int
 
     /// Creates a configuration for a server, with default settings for everything else.
     public init(host: String = "127.0.0.1", port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
@@ -54,6 +70,12 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
         self.commandTimeout = .milliseconds(250)
         self.minimumReconnectDelay = .milliseconds(50)
         self.maximumReconnectDelay = .seconds(2)
+        self.maximumConsecutiveTimeouts = 3
+        let limits = RESPLimits()
+        self.maximumReplyLineLength = limits.maximumLineLength
+        self.maximumReplyBulkLength = limits.maximumBulkLength
+        self.maximumReplyArrayLength = limits.maximumArrayCount
+        self.maximumReplyDepth = limits.maximumDepth
     }
 
     /// The server as a URL, with the password masked: `redis://user:***@host:6379/0`.
@@ -62,7 +84,9 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
         if self.username != nil || self.password != nil {
             userInfo = (self.username ?? "") + (self.password == nil ? "" : ":***") + "@"
         }
-        return "redis://\(userInfo)\(self.endpoint)/\(self.database)"
+        // The host is masked too: set by hand, it may hold "user:password@host" (rejected by
+        // validation, but a description can be printed before).
+        return "redis://\(userInfo)\(Self.redacted(self.endpoint))/\(self.database)"
     }
 
     /// `host:port`, with brackets around an IPv6 address.
@@ -75,8 +99,9 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
 
     /// Throws ``RateLimitError/Code/invalidConfiguration`` for the first value out of range.
     func validate() throws(RateLimitError) {
-        guard !self.host.isEmpty, !self.host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
-            throw Self.invalid("host \"\(self.host)\"", "a host name or IP address, without spaces or '/'")
+        // No '@' either: a host holding "user:password@host" would print the password.
+        guard !self.host.isEmpty, !self.host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) else {
+            throw Self.invalid("host \"\(Self.redacted(self.host))\"", "a host name or IP address, without spaces, '/' or '@'")
         }
         guard (1...65535).contains(self.port) else {
             throw Self.invalid("port \(self.port)", "in 1...65535")
@@ -100,11 +125,19 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
         try Self.check("commandTimeout", self.commandTimeout, from: .milliseconds(1))
         try Self.check("minimumReconnectDelay", self.minimumReconnectDelay, from: .milliseconds(1))
         try Self.check("maximumReconnectDelay", self.maximumReconnectDelay, from: self.minimumReconnectDelay)
+        try self.validateReplyLimits()
     }
 
     private static func check(_ name: String, _ value: Duration, from lowest: Duration) throws(RateLimitError) {
         guard value >= lowest, value <= Self.longestTimeout else {
             throw Self.invalid("\(name) \(value)", "in \(lowest)...\(Self.longestTimeout)")
+        }
+    }
+
+    /// Throws ``RateLimitError/Code/invalidConfiguration`` unless `range` holds `value`.
+    static func check(_ name: String, _ value: Int, in range: ClosedRange<Int>, _ unit: String = "") throws(RateLimitError) {
+        guard range.contains(value) else {
+            throw Self.invalid("\(name) \(value)", "in \(range.lowerBound)...\(range.upperBound)\(unit)")
         }
     }
 

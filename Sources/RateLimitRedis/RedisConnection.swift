@@ -35,8 +35,9 @@ final class RedisConnection: Sendable {
 
     /// Sends one command (already RESP-encoded) and waits for its reply.
     ///
-    /// Throws a ``RedisClientError``: `.timeout` when no reply arrives by `deadline` (the
-    /// connection is then closed), `.connection` or `.protocol` when the connection fails first.
+    /// Throws a ``RedisClientError``: `.timeout` when no reply arrives by `deadline` (only this
+    /// request fails; its late reply is dropped), `.connection` or `.protocol` when the connection
+    /// fails first.
     /// An error *reply* (`-ERR …`) is a successful ``RESPValue/error(_:)``.
     func send(_ command: ByteBuffer, deadline: NIODeadline) async throws(RedisClientError) -> RESPValue {
         let result: Result<RESPValue, any Error>
@@ -93,6 +94,12 @@ final class RedisConnection: Sendable {
         self.channel.close(promise: nil)
     }
 
+    /// Retires the connection: it closes once no request waits on it, letting those in flight
+    /// finish.
+    func closeWhenIdle() {
+        self.channel.eventLoop.execute { self.handler.value.closeWhenIdle() }
+    }
+
     // MARK: Opening
 
     /// What a new connection does before it is handed out.
@@ -108,6 +115,11 @@ final class RedisConnection: Sendable {
 
     /// Opens a connection to `host:port` and runs the handshake, all before `deadline`.
     ///
+    /// The host name is resolved anew on every call, so a replacement connection follows DNS
+    /// (a failover that moved the name). `parser` is the fresh parser replies start from, with
+    /// the caps to apply; `maximumConsecutiveTimeouts` and `onRecycle` are the channel
+    /// handler's (see ``RedisChannelHandler``).
+    ///
     /// The future fails with a ``RedisClientError`` of reason `.connection` (refused, timed out,
     /// authentication rejected, …); the channel is closed in that case.
     static func connect(
@@ -115,6 +127,8 @@ final class RedisConnection: Sendable {
         port: Int,
         handshake: Handshake,
         parser: RESPParser = RESPParser(),
+        maximumConsecutiveTimeouts: Int = 3,
+        onRecycle: (@Sendable (RedisRecycleReason) -> Void)? = nil,
         on eventLoop: any EventLoop,
         deadline: NIODeadline,
         attempt: RedisConnectAttempt? = nil
@@ -127,7 +141,9 @@ final class RedisConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder(parser: parser)))
-                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(endpoint: endpoint))
+                    try channel.pipeline.syncOperations.addHandler(
+                        RedisChannelHandler(endpoint: endpoint, maximumConsecutiveTimeouts: maximumConsecutiveTimeouts, onRecycle: onRecycle)
+                    )
                 }
             }
         return bootstrap.connect(host: host, port: port)

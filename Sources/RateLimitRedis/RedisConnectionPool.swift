@@ -13,6 +13,9 @@ import NIOConcurrencyHelpers
 /// - **Never waiting on a failing server.** A request waits for a connection only while the first
 ///   attempt of a slot (at start-up) is in progress, and never past its deadline. When Redis is
 ///   known to be down, requests fail at once and the limiter's failure policy decides.
+/// - **Recycling.** A connection that still works is replaced when the server says it cannot
+///   serve (`READONLY`, `LOADING`, `MASTERDOWN`, `OOM`) or after several timeouts in a row; see
+///   `RedisConnectionPool+Recycle.swift`.
 final class RedisConnectionPool: Sendable {
     /// What the pool connects to and how.
     struct Options: Sendable {
@@ -23,21 +26,25 @@ final class RedisConnectionPool: Sendable {
         var connectTimeout: TimeAmount
         var minimumReconnectDelay: TimeAmount
         var maximumReconnectDelay: TimeAmount
+        /// The fresh parser every connection's replies start from: the caps, and where work is
+        /// counted.
         var parser = RESPParser()
+        /// Timeouts in a row after which a connection is replaced.
+        var maximumConsecutiveTimeouts = 3
 
         var endpoint: String {
             self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
         }
     }
 
-    private enum Slot {
+    enum Slot {
         case connecting(EventLoopFuture<RedisConnection>, waitable: Bool, RedisConnectAttempt)
         case ready(RedisConnection)
         case backingOff(Scheduled<Void>?)
         case shutDown
     }
 
-    private struct State {
+    struct State {
         var slots: [Slot]
         /// Failed attempts in a row, per slot.
         var failures: [Int]
@@ -50,10 +57,12 @@ final class RedisConnectionPool: Sendable {
 
     let options: Options
     private let group: any EventLoopGroup
-    private let state: NIOLockedValueBox<State>
-    private let logger: Logger
+    let state: NIOLockedValueBox<State>
+    let logger: Logger
     private let connectionsOpened: Counter
     private let connectionFailures: Counter
+    /// `ratelimit_redis_connections_recycled_total`, by reason.
+    let connectionsRecycled: [RedisRecycleReason: Counter]
 
     /// Creates the pool and starts connecting every slot.
     init(options: Options, group: any EventLoopGroup, logger: Logger, metricsFactory: any MetricsFactory) {
@@ -64,6 +73,11 @@ final class RedisConnectionPool: Sendable {
         self.state = NIOLockedValueBox(initial)
         self.connectionsOpened = Counter(label: "ratelimit_redis_connections_opened_total", dimensions: [], factory: metricsFactory)
         self.connectionFailures = Counter(label: "ratelimit_redis_connection_failures_total", dimensions: [], factory: metricsFactory)
+        var recycled: [RedisRecycleReason: Counter] = [:]
+        for reason in RedisRecycleReason.allCases {
+            recycled[reason] = Counter(label: "ratelimit_redis_connections_recycled_total", dimensions: [("reason", reason.rawValue)], factory: metricsFactory)
+        }
+        self.connectionsRecycled = recycled
         for slot in 0..<options.size {
             self.connect(slot: slot, waitable: true)
         }
@@ -143,6 +157,8 @@ final class RedisConnectionPool: Sendable {
             port: self.options.port,
             handshake: self.options.handshake,
             parser: self.options.parser,
+            maximumConsecutiveTimeouts: self.options.maximumConsecutiveTimeouts,
+            onRecycle: { reason in self.countRecycled(reason, slot: slot) },
             on: eventLoop,
             deadline: .now() + self.options.connectTimeout,
             attempt: attempt

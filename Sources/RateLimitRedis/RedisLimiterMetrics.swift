@@ -8,12 +8,17 @@ import Metrics
 /// | `ratelimit_redis_script_reloads_total` | | `NOSCRIPT` replies answered by reloading the script |
 /// | `ratelimit_redis_connections_opened_total` | | connections opened (handshake included) |
 /// | `ratelimit_redis_connection_failures_total` | | connection attempts that failed |
+/// | `ratelimit_redis_connections_recycled_total` | `reason` | working connections replaced (counted by the pool) |
+/// | `ratelimit_redis_corrupt_buckets_total` | | buckets that held a value the script did not write, replaced by full ones |
 ///
-/// `policy` is the failure policy's ``RedisFailurePolicy/name``; `reason` is `timeout`,
-/// `connection`, `server` or `protocol`.
+/// `policy` is the failure policy's ``RedisFailurePolicy/name``; for unavailable decisions,
+/// `reason` is `timeout`, `connection`, `server` or `protocol`; for recycled connections it is
+/// `timeouts` (``RedisConfiguration/maximumConsecutiveTimeouts`` in a row), `readonly`,
+/// `loading`, `masterdown` or `oom` (the server's error reply).
 struct RedisLimiterMetrics: Sendable {
     private let unavailable: [RedisClientError.Reason: Counter]
     let scriptReloads: Counter
+    let corruptBuckets: Counter
 
     init(policyName: String, factory: any MetricsFactory) {
         var unavailable: [RedisClientError.Reason: Counter] = [:]
@@ -26,6 +31,7 @@ struct RedisLimiterMetrics: Sendable {
         }
         self.unavailable = unavailable
         self.scriptReloads = Counter(label: "ratelimit_redis_script_reloads_total", dimensions: [], factory: factory)
+        self.corruptBuckets = Counter(label: "ratelimit_redis_corrupt_buckets_total", dimensions: [], factory: factory)
     }
 
     /// Counts one decision made without Redis.

@@ -42,6 +42,17 @@ import Synchronization
 /// in time, ``failurePolicy`` decides (see ``RedisFailurePolicy``), counted in metrics and
 /// logged. Connections are re-established in the background with exponential backoff.
 ///
+/// A request that times out fails alone: its late reply is read and dropped, and the
+/// connection goes on serving the requests behind it. A connection is replaced after
+/// ``RedisConfiguration/maximumConsecutiveTimeouts`` timeouts in a row, or at once (after the
+/// requests on it finish) when Redis answers `READONLY`, `LOADING`, `MASTERDOWN` or `OOM`;
+/// counted in `ratelimit_redis_connections_recycled_total`. A reply larger than the
+/// configuration's reply caps closes its connection with a protocol error naming the cap.
+///
+/// A bucket that holds a value the script did not write (`inf`, `nan`, garbage, a hash …) is
+/// replaced by a full bucket, logged as a warning and counted in
+/// `ratelimit_redis_corrupt_buckets_total`, instead of failing its key until it expires.
+///
 /// ## Limits
 /// Lua computes in doubles, exact below 2⁵³: a policy whose time to refill from empty exceeds
 /// 2⁵² ticks (52 days when one tick is one nanosecond) is rejected at creation.
@@ -87,7 +98,7 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
     /// - Throws: ``RateLimitError/Code/invalidPolicy`` when the policy does not fit Lua's number
     ///   range, ``RateLimitError/Code/invalidConfiguration`` for a configuration value out of
     ///   range; each message names the value and the accepted range.
-    public init(
+    public convenience init(
         policy: BucketPolicy,
         configuration: RedisConfiguration,
         failurePolicy: RedisFailurePolicy<Key>,
@@ -95,6 +106,30 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "RateLimitRedis"),
         metricsFactory: (any MetricsFactory)? = nil
+    ) throws(RateLimitError) {
+        try self.init(
+            policy: policy,
+            configuration: configuration,
+            failurePolicy: failurePolicy,
+            keyName: keyName,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            metricsFactory: metricsFactory,
+            replyStatistics: nil
+        )
+    }
+
+    /// The public initializer, plus where the connections' reply decoders count their work
+    /// (tests bound it instead of timing the decoders).
+    package init(
+        policy: BucketPolicy,
+        configuration: RedisConfiguration,
+        failurePolicy: RedisFailurePolicy<Key>,
+        keyName: @escaping @Sendable (Key) -> String,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "RateLimitRedis"),
+        metricsFactory: (any MetricsFactory)? = nil,
+        replyStatistics: RESPDecoderStatistics?
     ) throws(RateLimitError) {
         try configuration.validate()
         try failurePolicy.validate()
@@ -138,7 +173,9 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
                 size: configuration.poolSize,
                 connectTimeout: .nanoseconds(configuration.connectTimeout.wholeNanoseconds),
                 minimumReconnectDelay: .nanoseconds(configuration.minimumReconnectDelay.wholeNanoseconds),
-                maximumReconnectDelay: .nanoseconds(configuration.maximumReconnectDelay.wholeNanoseconds)
+                maximumReconnectDelay: .nanoseconds(configuration.maximumReconnectDelay.wholeNanoseconds),
+                parser: RESPParser(limits: configuration.replyLimits, statistics: replyStatistics),
+                maximumConsecutiveTimeouts: configuration.maximumConsecutiveTimeouts
             ),
             group: eventLoopGroup,
             logger: logger,
@@ -290,7 +327,21 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
                 throw RedisClientError(.server, "SCRIPT LOAD answered \(loaded), expected \(RedisBucketScript.sha1)")
             }
         }
-        return try self.decision(from: reply)
+        // The server cannot serve (failover, restart, out of memory): this request fails and
+        // the failure policy answers, and the connection is replaced — reconnecting resolves
+        // the host again, which reaches the new primary after a failover.
+        if let code = reply.errorCode, let reason = RedisRecycleReason(errorCode: code) {
+            self.pool.recycle(connection, reason: reason)
+        }
+        let (decision, time, corrupt) = try self.decision(from: reply)
+        if corrupt {
+            self.metrics.corruptBuckets.increment()
+            self.logger.warning(
+                "A bucket in Redis held a value the limiter did not write; it was replaced by a full bucket",
+                metadata: ["redis": "\(self.configuration)", "key-prefix": "\(self.configuration.keyPrefix)"]
+            )
+        }
+        return (decision, time)
     }
 
     /// `EVALSHA sha 1 <prefix>{<name>} <policy…> <cost> <time or "">`.
@@ -317,39 +368,6 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
             buffer.writeStaticString("$0\r\n\r\n")
         }
         return buffer
-    }
-
-    /// Reads the script's reply: `[allowed, remaining, retry ns (-1: never), reset ns, exceeds, µs]`.
-    private func decision(from reply: RESPValue) throws(RedisClientError) -> (decision: RateLimitDecision, microseconds: Int64) {
-        if case .error(let message) = reply {
-            throw RedisClientError(.server, message)
-        }
-        guard case .array(let values?) = reply, values.count == 6 else {
-            throw RedisClientError(.protocol, "unexpected reply to EVALSHA: \(reply)")
-        }
-        func number(_ index: Int) throws(RedisClientError) -> Int64 {
-            guard case .integer(let number) = values[index] else {
-                throw RedisClientError(.protocol, "unexpected reply to EVALSHA: \(reply)")
-            }
-            return number
-        }
-        let numbers = (try number(0), try number(1), try number(2), try number(3), try number(4), try number(5))
-        let capacity = Int64(self.policy.capacity)
-        let exceeds = numbers.4 == 1
-        guard (0...1).contains(numbers.0), (0...capacity).contains(numbers.1), numbers.2 >= (exceeds ? -1 : 0), numbers.3 >= 0,
-            (0...1).contains(numbers.4), numbers.5 >= 0
-        else {
-            throw RedisClientError(.protocol, "EVALSHA reply out of range: \(reply)")
-        }
-        let decision = RateLimitDecision(
-            isAllowed: numbers.0 == 1,
-            remaining: Int(numbers.1),
-            limit: self.policy.capacity,
-            retryAfterNanoseconds: exceeds ? .max : numbers.2,
-            resetAfterNanoseconds: numbers.3,
-            exceedsCapacity: exceeds
-        )
-        return (decision, numbers.5)
     }
 
     private func decideWithoutRedis(_ key: Key, cost: Int, error: RedisClientError) throws(RateLimitError) -> RateLimitDecision {

@@ -18,7 +18,8 @@ extension RedisConfiguration {
     /// sockets and query parameters are not supported.
     ///
     /// - Throws: ``RateLimitError/Code/invalidConfiguration`` naming what is wrong and the
-    ///   accepted form; the password is never echoed.
+    ///   accepted form; the password is never echoed, whatever the URL's shape (see
+    ///   ``redacted(_:)``).
     public init(url: String) throws(RateLimitError) {
         self.init()
         guard let schemeEnd = url.firstRange(of: "://") else {
@@ -27,7 +28,8 @@ extension RedisConfiguration {
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         let rest = url[schemeEnd.upperBound...]
         guard scheme == "redis" else {
-            let hint = scheme == "rediss" ? "TLS (rediss://) is not supported" : "unsupported scheme \"\(scheme)\""
+            // The "scheme" of a garbled URL may hold anything, the password included.
+            let hint = scheme == "rediss" ? "TLS (rediss://) is not supported" : "unsupported scheme \"\(Self.redacted(scheme))\""
             throw Self.invalidURL(url, hint)
         }
         // Credentials end at the last '@', so an unencoded '@' or '/' in a password still parses.
@@ -78,7 +80,9 @@ extension RedisConfiguration {
         }
         if let portText {
             guard let port = Self.decimal(portText), (1...65535).contains(port) else {
-                throw Self.invalidURL(url, "port \"\(portText)\" is not in 1...65535")
+                // Digits are shown; anything else may be a password that lost its "@host".
+                let shown = portText.allSatisfy { $0.isASCII && $0.isNumber } ? "\"\(portText)\"" : "that is not a decimal number (not shown)"
+                throw Self.invalidURL(url, "port \(shown) is not in 1...65535")
             }
             self.port = port
         }
@@ -97,17 +101,6 @@ extension RedisConfiguration {
 
     private static func invalidURL(_ url: String, _ problem: String) -> RateLimitError {
         RateLimitError(code: .invalidConfiguration, message: "invalid Redis URL \"\(Self.redacted(url))\": \(problem); expected \(Self.urlForm)")
-    }
-
-    /// The URL with the password masked: everything between the credentials' first ':' and the
-    /// last '@', or all of the credentials when they have no ':' (they may be a bare password).
-    static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://"), let at = url.lastIndex(of: "@"), at >= schemeEnd.upperBound else { return url }
-        let userInfo = url[schemeEnd.upperBound..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else {
-            return String(url[..<schemeEnd.upperBound]) + "***" + String(url[at...])
-        }
-        return String(url[..<colon]) + ":***" + String(url[at...])
     }
 
     /// A non-negative decimal of at most 10 digits, or `nil`.

@@ -35,7 +35,7 @@ struct ConfigurationTests {
         ("redis://:6379", "no host"),
         ("redis://host:0", "port \"0\" is not in 1...65535"),
         ("redis://host:65536", "port \"65536\""),
-        ("redis://host:port", "port \"port\""),
+        ("redis://host:port", "port that is not a decimal number (not shown) is not in 1...65535"),
         ("redis://host/db", "database \"db\""),
         ("redis://host/-1", "database \"-1\""),
         ("redis://host/99999999999", "database \"99999999999\""),
@@ -82,7 +82,17 @@ struct ConfigurationTests {
         #expect(rejection { $0.host = "" }?.contains("host") == true)
         #expect(rejection { $0.username = "u" }?.contains("without a password") == true)
         #expect(rejection { $0.minimumReconnectDelay = .seconds(5) }?.contains("maximumReconnectDelay") == true)
+        #expect(rejection { $0.maximumConsecutiveTimeouts = 0 }?.contains("maximumConsecutiveTimeouts 0: must be in 1...1000") == true)
+        #expect(rejection { $0.maximumReplyLineLength = 10 }?.contains("maximumReplyLineLength 10: must be in 256...1048576 bytes") == true)
+        #expect(rejection { $0.maximumReplyBulkLength = 1 << 30 }?.contains("maximumReplyBulkLength 1073741824: must be in 64...67108864 bytes") == true)
+        #expect(rejection { $0.maximumReplyArrayLength = 6 }?.contains("maximumReplyArrayLength 6: must be in 7...1048576 elements") == true)
+        #expect(rejection { $0.maximumReplyDepth = 0 }?.contains("maximumReplyDepth 0: must be in 1...32 levels") == true)
+        #expect(rejection { $0.host = "user:pw@host" }?.contains("without spaces, '/' or '@'") == true)
         #expect(rejection { _ in } == nil)
+        // The defaults: sized to what the limiter receives.
+        let defaults = RedisConfiguration()
+        #expect(defaults.maximumConsecutiveTimeouts == 3)
+        #expect(defaults.replyLimits == RESPLimits(maximumLineLength: 4096, maximumBulkLength: 65536, maximumArrayCount: 16, maximumDepth: 2))
 
         #expect {
             _ = try RedisRateLimiter<String>(policy: policy, configuration: RedisConfiguration(), failurePolicy: .failClosed(retryAfter: .zero), logger: quietLogger)

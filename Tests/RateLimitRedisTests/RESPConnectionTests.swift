@@ -8,11 +8,14 @@ import Testing
 /// silence) and against the real server (every reply type, pipelining, binary safety).
 @Suite("RESP connection")
 struct RESPConnectionTests {
-    private func connect(port: Int, timeout: TimeAmount = .seconds(2), scripts: [(String, String)] = []) -> EventLoopFuture<RedisConnection> {
+    private func connect(
+        port: Int, timeout: TimeAmount = .seconds(2), scripts: [(String, String)] = [], limits: RESPLimits = RESPLimits()
+    ) -> EventLoopFuture<RedisConnection> {
         RedisConnection.connect(
             host: "127.0.0.1",
             port: port,
             handshake: .init(database: 0, scripts: scripts),
+            parser: RESPParser(limits: limits),
             on: MultiThreadedEventLoopGroup.singleton.next(),
             deadline: .now() + timeout
         )
@@ -87,7 +90,7 @@ struct RESPConnectionTests {
         try await connection.closeFuture.handedOffValue()
     }
 
-    @Test("a silent peer: requests time out at their deadline and the connection closes")
+    @Test("a silent peer: each request times out at its own deadline; the third in a row closes the connection")
     func silentPeer() async throws {
         let server = try await FakeRedisServer(.silent)
         defer { Task { await server.close() } }
@@ -98,10 +101,14 @@ struct RESPConnectionTests {
         let (a, b) = await (first, second)
         let elapsed = ContinuousClock.now - started
         #expect(a?.reason == .timeout, "\(String(describing: a))")
-        #expect(b != nil, "the second request was answered by a silent peer")
-        // Both fail when the first times out; the upper bound only rules out a hang (5 s has been
+        #expect(b?.reason == .timeout, "\(String(describing: b))")
+        // Neither fails before its deadline; the upper bound only rules out a hang (5 s has been
         // exceeded under ThreadSanitizer beside other suites).
         #expect(elapsed >= .milliseconds(95) && elapsed < .seconds(60), "took \(elapsed)")
+        // Two timeouts of the three allowed in a row: the connection stays.
+        #expect(connection.channel.isActive)
+        let third = await self.clientError { _ = try await connection.send(self.command(["PING"]), deadline: .now() + .milliseconds(100)) }
+        #expect(third?.reason == .timeout, "\(String(describing: third))")
         try await connection.closeFuture.handedOffValue()
     }
 
@@ -122,7 +129,8 @@ struct RESPConnectionTests {
     @Test("against redis-server: every reply type, binary-safe values", .enabled(if: RedisServer.isEnabled))
     func realServer() async throws {
         let redis = try await RedisServer()
-        let connection = try await self.connect(port: redis.port, timeout: .seconds(30)).handedOffValue()
+        // A 100 kB value: above the default bulk cap, so this connection raises it.
+        let connection = try await self.connect(port: redis.port, timeout: .seconds(30), limits: RESPLimits(maximumBulkLength: 1 << 20)).handedOffValue()
         defer { connection.close() }
         // Only rules out a hang: the replies are checked, not their speed, and a loaded machine
         // under ThreadSanitizer has taken over 5 s for these few commands.

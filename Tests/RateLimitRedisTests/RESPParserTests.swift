@@ -8,6 +8,7 @@ import Testing
 @Suite("RESP parser")
 struct RESPParserTests {
     private func parse(_ text: String, parser: RESPParser = RESPParser()) throws(RESPProtocolError) -> (RESPValue?, Int) {
+        var parser = parser
         var buffer = ByteBuffer(string: text)
         let value = try parser.parse(&buffer)
         return (value, buffer.readableBytes)
@@ -35,21 +36,35 @@ struct RESPParserTests {
         #expect(left == 0)
     }
 
-    @Test("a reply split anywhere waits for more bytes and consumes nothing")
+    @Test("a reply split anywhere: the parser keeps its place and finishes with the rest")
     func shortReads() throws {
         let text = "*4\r\n$6\r\nfoobar\r\n:-7\r\n*2\r\n+OK\r\n$-1\r\n-ERR x\r\n"
         let expected = RESPValue.array([.bulkString("foobar"), .integer(-7), .array([.simpleString("OK"), .bulkString(nil)]), .error("ERR x")])
         let bytes = Array(text.utf8)
         for cut in 0..<bytes.count {
+            var parser = RESPParser()
             var buffer = ByteBuffer(bytes: bytes[..<cut])
-            #expect(try RESPParser().parse(&buffer) == nil, "cut at \(cut) parsed")
-            #expect(buffer.readableBytes == cut, "cut at \(cut) consumed bytes")
+            #expect(try parser.parse(&buffer) == nil, "cut at \(cut) parsed")
+            buffer.writeBytes(bytes[cut...])
+            #expect(try parser.parse(&buffer) == expected, "cut at \(cut)")
+            #expect(buffer.readableBytes == 0 && !parser.isInsideReply, "cut at \(cut) left bytes or state behind")
         }
+        // One byte at a time.
+        var parser = RESPParser()
+        var buffer = ByteBuffer()
+        var parsed: [RESPValue] = []
+        for byte in bytes {
+            buffer.writeInteger(byte)
+            if let value = try parser.parse(&buffer) { parsed.append(value) }
+        }
+        #expect(parsed == [expected])
         // Two replies back to back: one at a time, each consuming exactly its bytes.
-        var buffer = ByteBuffer(bytes: bytes + Array(":5\r\n".utf8))
-        #expect(try RESPParser().parse(&buffer) == expected)
-        #expect(try RESPParser().parse(&buffer) == .integer(5))
-        #expect(try RESPParser().parse(&buffer) == nil)
+        buffer = ByteBuffer(bytes: bytes + Array(":5\r\n".utf8))
+        parser = RESPParser()
+        #expect(try parser.parse(&buffer) == expected)
+        #expect(buffer.readableBytes == 4)
+        #expect(try parser.parse(&buffer) == .integer(5))
+        #expect(try parser.parse(&buffer) == nil)
     }
 
     @Test("malformed replies are errors that name the problem", arguments: [
@@ -75,26 +90,42 @@ struct RESPParserTests {
         }
     }
 
-    @Test("limits: line length, bulk length, array size, nesting depth")
+    @Test("limits: line length, bulk length, array size, nesting depth, each named with its value and cap")
     func limits() throws {
-        var parser = RESPParser()
-        parser.maximumLineLength = 16
-        parser.maximumBulkLength = 8
-        parser.maximumArrayCount = 4
-        parser.maximumDepth = 3
+        let limits = RESPLimits(maximumLineLength: 16, maximumBulkLength: 8, maximumArrayCount: 4, maximumDepth: 3)
         for (text, message) in [
-            ("+" + String(repeating: "a", count: 40), "a line longer than 16 bytes"),
-            ("$9\r\n", "bulk string length 9"),
-            ("*5\r\n", "array length 5"),
-            ("*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", "nested deeper than 3"),
+            ("+" + String(repeating: "a", count: 40), "a line longer than 16 bytes (RedisConfiguration.maximumReplyLineLength)"),
+            ("$9\r\n", "bulk string length 9: must be -1 or in 0...8 (RedisConfiguration.maximumReplyBulkLength)"),
+            ("*5\r\n", "array length 5: must be -1 or in 0...4 (RedisConfiguration.maximumReplyArrayLength)"),
+            ("*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", "arrays nested deeper than 3 levels (RedisConfiguration.maximumReplyDepth)"),
         ] {
-            #expect(performing: { _ = try self.parse(text, parser: parser) }, throws: { error in
+            #expect(performing: { _ = try self.parse(text, parser: RESPParser(limits: limits)) }, throws: { error in
                 (error as? RESPProtocolError)?.message.contains(message) == true
             })
         }
-        // A huge declared count does not allocate up front: it waits for the elements.
-        var huge = ByteBuffer(string: "*1000000\r\n:1\r\n")
-        #expect(try RESPParser().parse(&huge) == nil)
+        // At the caps exactly: accepted.
+        let atCaps = "*4\r\n+" + String(repeating: "a", count: 16) + "\r\n$8\r\n12345678\r\n*1\r\n*0\r\n:1\r\n"
+        #expect(try self.parse(atCaps, parser: RESPParser(limits: limits)).0 != nil)
+        // The defaults: what this client receives, no more.
+        #expect(RESPLimits() == RESPLimits(maximumLineLength: 4096, maximumBulkLength: 65536, maximumArrayCount: 16, maximumDepth: 2))
+        for (text, message) in [
+            ("*1000000\r\n", "array length 1000000: must be -1 or in 0...16"),
+            ("$1000000000\r\n", "bulk string length 1000000000: must be -1 or in 0...65536"),
+            ("*1\r\n*1\r\n*1\r\n", "arrays nested deeper than 2 levels"),
+        ] {
+            #expect(performing: { _ = try self.parse(text) }, throws: { error in
+                (error as? RESPProtocolError)?.message.contains(message) == true
+            })
+        }
+    }
+
+    @Test("an overlong line is rejected as soon as its bytes pass the cap, without waiting for a CRLF")
+    func overlongLineEarly() throws {
+        var parser = RESPParser(limits: RESPLimits(maximumLineLength: 16))
+        var buffer = ByteBuffer(string: "-" + String(repeating: "e", count: 16))
+        #expect(try parser.parse(&buffer) == nil)
+        buffer.writeString("e")
+        #expect(throws: RESPProtocolError.self) { try parser.parse(&buffer) }
     }
 
     @Test("the channel decoder reports a reply cut short by the connection closing")

@@ -3,7 +3,14 @@ import NIOConcurrencyHelpers
 
 /// Collects log messages so that tests can check what was logged, and keeps test output quiet.
 final class CapturedLogs: Sendable {
-    private let entries = NIOLockedValueBox<[(Logger.Level, String)]>([])
+    private struct Entry {
+        let level: Logger.Level
+        let message: String
+        /// The message with every metadata value and any attached error, as one text.
+        let full: String
+    }
+
+    private let entries = NIOLockedValueBox<[Entry]>([])
 
     /// A logger that records into this collection, at every level from debug up.
     var logger: Logger {
@@ -14,7 +21,13 @@ final class CapturedLogs: Sendable {
 
     /// The messages logged at `level`.
     func messages(at level: Logger.Level) -> [String] {
-        self.entries.withLockedValue { $0.filter { $0.0 == level }.map(\.1) }
+        self.entries.withLockedValue { $0.filter { $0.level == level }.map(\.message) }
+    }
+
+    /// Every entry at every level, message, metadata and error together: what a secret must
+    /// never appear in.
+    var everything: [String] {
+        self.entries.withLockedValue { $0.map(\.full) }
     }
 
     private struct Handler: LogHandler {
@@ -28,7 +41,10 @@ final class CapturedLogs: Sendable {
         }
 
         func log(event: LogEvent) {
-            self.logs.entries.withLockedValue { $0.append((event.level, event.message.description)) }
+            let metadata = self.metadata.merging(event.metadata ?? [:]) { $1 }
+            let full = ([event.message.description] + metadata.map { "\($0.key)=\($0.value)" } + [event.error.map { "\($0)" } ?? ""])
+                .joined(separator: " ")
+            self.logs.entries.withLockedValue { $0.append(Entry(level: event.level, message: event.message.description, full: full)) }
         }
     }
 }

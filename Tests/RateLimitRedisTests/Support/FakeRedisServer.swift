@@ -15,6 +15,9 @@ final class FakeRedisServer: Sendable {
         case reply(String, thenClose: Bool)
         /// Reads and never answers.
         case silent
+        /// Reads commands and answers each as the script says, in order, as Redis does (see
+        /// `FakeRedisServer+Script.swift`).
+        case script(Script)
     }
 
     let port: Int
@@ -25,9 +28,13 @@ final class FakeRedisServer: Sendable {
         self.channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                counter.value.add(1, ordering: .relaxed)
+                let index = counter.value.add(1, ordering: .relaxed).oldValue
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Handler(behavior: behavior))
+                    if case .script(let script) = behavior {
+                        try FakeRedisServer.addScriptHandlers(to: channel, connection: index, script: script)
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(Handler(behavior: behavior))
+                    }
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
