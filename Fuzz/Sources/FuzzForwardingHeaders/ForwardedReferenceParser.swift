@@ -1,0 +1,1 @@
+../../../Tests/RateLimitHummingbirdTests/ForwardedReferenceParser.swift
