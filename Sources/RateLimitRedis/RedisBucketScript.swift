@@ -6,9 +6,11 @@
 /// - **State.** A bucket is one string key, `"anchor_us:debt_ticks"`: the Redis time (µs) of the
 ///   last change and the bucket's debt at that time, in ticks of `1/M` ns. Debt is the time until
 ///   the bucket is full; an absent key is a full bucket, so a key that expires changes nothing.
-///   A value the script did not write — `inf`, `nan`, garbage, a hash or a list, an anchor far
-///   in the future — is deleted and counts as a full bucket, and the reply's last element says
-///   so; otherwise one bad value would fail its key until it expired.
+///   A value the script did not write — `inf`, `nan`, garbage, a hash or a list, an anchor more
+///   than a window plus a minute in the future — is deleted and counts as a full bucket, and the
+///   reply's last element says so; otherwise one bad value would fail its key until it expired.
+///   A debt above the policy's window (another policy under the same prefix) counts as the
+///   window: the bucket is empty, not frozen.
 /// - **Time.** `TIME`, read inside the script, in whole microseconds; decisions are made at
 ///   `µs × 1000` ns. A reading older than the stored anchor counts as the anchor, so the bucket's
 ///   time never moves backwards when the server's wall clock does.
@@ -77,12 +79,16 @@ enum RedisBucketScript {
         elseif state then
           local a, o = string.match(state, '^(%d+):(%d+)$')
           local anchor, owed = tonumber(a), tonumber(o)
-          -- TIME never reads more than a window (plus a second) behind a stored anchor unless the
-          -- clock stepped back that far; such an anchor would freeze the bucket until then.
+          -- TIME never reads more than a window behind a stored anchor unless the clock stepped
+          -- back that far; such an anchor would freeze the bucket until then. A minute of margin
+          -- keeps ordinary clock steps and a failover to a lagging replica from resetting buckets.
           if not anchor or not owed or anchor >= 9007199254740992 or owed >= 9007199254740992
-            or (not scripted and anchor > now + cdiv(W, 1000 * M) + 1000000) then
+            or (not scripted and anchor > now + cdiv(W, 1000 * M) + 60000000) then
             corrupt = 1
           else
+            -- No debt exceeds the window: a larger one was written under another policy with the
+            -- same key prefix, or by someone else, and would deny the key for its whole length.
+            if owed > W then owed = W end
             -- The bucket's time never moves backwards, even when TIME does.
             if anchor > now then now = anchor end
             local elapsed = now - anchor

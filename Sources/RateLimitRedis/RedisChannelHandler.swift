@@ -26,7 +26,9 @@ final class RedisChannelHandler: ChannelInboundHandler {
     /// still comes, in this place, and is dropped.
     struct Pending {
         var request: RedisRequest?
-        let deadline: NIODeadline
+        /// When the request was written: timeouts of requests written before the last counted
+        /// one are the same stall, and count once.
+        let written: NIODeadline
     }
 
     /// `host:port`, for messages.
@@ -39,8 +41,12 @@ final class RedisChannelHandler: ChannelInboundHandler {
     var pending = CircularBuffer<Pending>(initialCapacity: 64)
     /// The entries of `pending` whose request still waits (has not timed out).
     var waiting = 0
-    /// Requests timed out since the last reply that met a waiting request.
+    /// Timeouts since the last reply that met a waiting request, each counted for a request
+    /// written after the previous counted timeout: one stall that expires many requests in
+    /// flight counts once, so a busy connection is not closed by a single slow moment.
     var consecutiveTimeouts = 0
+    /// When the last counted timeout fired.
+    var lastCountedTimeout: NIODeadline?
     /// Set by ``closeWhenIdle()``: close once `waiting` is 0.
     var closesWhenIdle = false
     var context: ChannelHandlerContext?
@@ -74,7 +80,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         }
         var earliest: NIODeadline?
         for request in requests {
-            self.pending.append(Pending(request: request, deadline: request.deadline))
+            self.pending.append(Pending(request: request, written: .now()))
             self.waiting += 1
             context.write(Self.wrapOutboundOut(request.command), promise: nil)
             earliest = min(earliest ?? request.deadline, request.deadline)
@@ -93,6 +99,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         guard let request = entry.request else { return }
         self.waiting -= 1
         self.consecutiveTimeouts = 0
+        self.lastCountedTimeout = nil
         request.succeed(reply)
         self.closeIfIdleAndRetired()
     }

@@ -7,8 +7,8 @@ extension RedisConfiguration {
     ///   have a ':' after such a scheme, the user name before it. `redis:/:s3cret@host` (one
     ///   slash), `:s3cret@host` (no scheme) and `s3cret@host` all print as `***@host`.
     /// - **Without an '@'** a URL has no credentials, but a password may have lost its `@host`
-    ///   (`redis://user:s3cret`): every run after a ':' that is not all digits (a port) is
-    ///   masked, outside IPv6 brackets.
+    ///   (`redis://user:s3cret`): from the first run after a ':' that is not all digits (a
+    ///   port), outside IPv6 brackets, everything is masked to the end.
     ///
     /// - Complexity: O(n) in the length of `text`.
     static func redacted(_ text: some StringProtocol) -> String {
@@ -37,8 +37,10 @@ extension RedisConfiguration {
         return text[..<separator.upperBound]
     }
 
-    /// `text` with each run after a ':' (up to `/ ? # : [ ]`) masked unless it is all digits;
-    /// text inside `[…]` (an IPv6 address) is kept.
+    /// `text` with everything from the first run after a ':' that is not all digits (a port),
+    /// or the first database after such a port that is not all digits, masked to the end,
+    /// outside IPv6 brackets: a password that lost its `@host` may go on past any '/', '?' or
+    /// '#' (`redis://user:s3/cret` prints as `redis://user:***`).
     private static func maskingNonNumericPorts(_ text: Substring) -> String {
         var result = ""
         var index = text.startIndex
@@ -52,9 +54,19 @@ extension RedisConfiguration {
             guard character == ":", !inBrackets else { continue }
             let end = text[index...].firstIndex { "/?#:[]".contains($0) } ?? text.endIndex
             let run = text[index..<end]
-            result += run.allSatisfy { $0.isASCII && $0.isNumber } ? String(run) : "***"
+            guard run.allSatisfy(Self.isDigit) else { return result + "***" }
+            result += run
             index = end
+            // After a port, a database: digits too (`redis://u:1234/s3cret` lost its "@host").
+            if index < text.endIndex, text[index] == "/" {
+                let database = text[text.index(after: index)...].prefix { !"?#".contains($0) }
+                guard database.allSatisfy(Self.isDigit) else { return result + "/***" }
+            }
         }
         return result
+    }
+
+    private static func isDigit(_ character: Character) -> Bool {
+        character.isASCII && character.isNumber
     }
 }

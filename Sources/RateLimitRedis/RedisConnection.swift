@@ -97,7 +97,12 @@ final class RedisConnection: Sendable {
     /// Retires the connection: it closes once no request waits on it, letting those in flight
     /// finish.
     func closeWhenIdle() {
-        self.channel.eventLoop.execute { self.handler.value.closeWhenIdle() }
+        self.channel.eventLoop.execute {
+            // Requests already submitted (by callers that picked this connection before the pool
+            // retired it) are written first, so they finish here instead of failing as recycled.
+            self.drain()
+            self.handler.value.closeWhenIdle()
+        }
     }
 
     // MARK: Opening

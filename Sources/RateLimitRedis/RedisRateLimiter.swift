@@ -323,16 +323,12 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
             } catch {
                 throw RedisClientError.wrapping(error)
             }
+            self.recycleIfUnserviceable(connection, reply: loaded)
             guard loaded.string == RedisBucketScript.sha1 else {
                 throw RedisClientError(.server, "SCRIPT LOAD answered \(loaded), expected \(RedisBucketScript.sha1)")
             }
         }
-        // The server cannot serve (failover, restart, out of memory): this request fails and
-        // the failure policy answers, and the connection is replaced — reconnecting resolves
-        // the host again, which reaches the new primary after a failover.
-        if let code = reply.errorCode, let reason = RedisRecycleReason(errorCode: code) {
-            self.pool.recycle(connection, reason: reason)
-        }
+        self.recycleIfUnserviceable(connection, reply: reply)
         let (decision, time, corrupt) = try self.decision(from: reply)
         if corrupt {
             self.metrics.corruptBuckets.increment()
@@ -342,6 +338,15 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
             )
         }
         return (decision, time)
+    }
+
+    /// When the server cannot serve (failover, restart, out of memory), this request fails and
+    /// the failure policy answers, and the connection is replaced — reconnecting resolves the
+    /// host again, which reaches the new primary after a failover.
+    private func recycleIfUnserviceable(_ connection: RedisConnection, reply: RESPValue) {
+        if let reason = RedisRecycleReason(reply: reply) {
+            self.pool.recycle(connection, reason: reason)
+        }
     }
 
     /// `EVALSHA sha 1 <prefix>{<name>} <policy…> <cost> <time or "">`.

@@ -1,7 +1,7 @@
 /// Why a connection that still works is closed and replaced: the `reason` dimension of
 /// `ratelimit_redis_connections_recycled_total`.
 enum RedisRecycleReason: String, Hashable, Sendable, CaseIterable {
-    /// Several requests in a row got no reply within their timeout
+    /// Several timeouts in a row, with no reply in between
     /// (``RedisConfiguration/maximumConsecutiveTimeouts``).
     case timeouts
     /// `READONLY`: the server became a replica, typically after a failover. A new connection,
@@ -24,5 +24,25 @@ enum RedisRecycleReason: String, Hashable, Sendable, CaseIterable {
         case "OOM": self = .oom
         default: return nil
         }
+    }
+
+    /// The reason for an error reply, or `nil`. Redis 7 answers a script whose `redis.call`
+    /// failed with the inner error's code (`-READONLY You can't write…`); Redis 6.2 wraps it:
+    /// `-ERR Error running script (call to f_…): @user_script:…: -READONLY You can't write…`.
+    /// Both recycle.
+    init?(reply: RESPValue) {
+        guard case .error(let message) = reply, let code = reply.errorCode else { return nil }
+        if let reason = RedisRecycleReason(errorCode: code) {
+            self = reason
+            return
+        }
+        guard code == "ERR", message.contains("Error running script") else { return nil }
+        for reason in Self.allCases where reason != .timeouts {
+            if message.contains("-\(reason.rawValue.uppercased()) ") {
+                self = reason
+                return
+            }
+        }
+        return nil
     }
 }

@@ -88,7 +88,10 @@ extension RedisConfiguration {
         }
         if !path.isEmpty {
             guard let database = Self.decimal(path), database <= Int(Int32.max) else {
-                throw Self.invalidURL(url, "database \"\(path)\" is not in 0...\(Int32.max)")
+                // Shown only where the redacted URL shows it: after a port, anything but digits
+                // may be the end of a password that lost its "@host" (`redis://u:1234/5678x`).
+                let shown = RedisConfiguration.redacted(url).hasSuffix("/" + path) ? "\"\(path)\"" : "that is not a decimal number (not shown)"
+                throw Self.invalidURL(url, "database \(shown) is not in 0...\(Int32.max)")
             }
             self.database = database
         }

@@ -92,4 +92,32 @@ struct CorruptBucketTests {
         #expect(try await server.command(["EXISTS", key]) == .integer(0))
         await limiter.shutdown()
     }
+
+    /// A well-formed value whose debt exceeds the policy's window — written under another policy
+    /// with the same prefix, or by someone else — would deny the key for its whole length (here
+    /// about 104 days); it counts as the window instead: the bucket is empty, not frozen.
+    @Test("a debt above the window counts as an empty bucket, not a frozen one")
+    func debtAboveTheWindow() async throws {
+        let server = try await RedisServer()
+        let metrics = TestMetrics()
+        var configuration = server.configuration(prefix: "corrupt:")
+        configuration.commandTimeout = .seconds(30)
+        let limiter = try RedisRateLimiter<String>(
+            policy: try BucketPolicy(capacity: 5, refill: 1, every: .seconds(120)),
+            configuration: configuration, failurePolicy: .throwError, logger: quietLogger, metricsFactory: metrics
+        )
+        let key = limiter.redisKey(for: "client")
+        guard case .array(let parts?) = try await server.command(["TIME"]), parts.count == 2,
+            let seconds = parts[0].string.flatMap({ Int64($0) }), let micros = parts[1].string.flatMap({ Int64($0) })
+        else { throw TestFailure("TIME answered unexpectedly") }
+        #expect(try await server.command(["SET", key, "\(seconds * 1_000_000 + micros):9007199254740000"]) == .simpleString("OK"))
+        let decision = try await limiter.acquire("client")
+        // Empty: the next token is at most one refill interval away (less by the time elapsed
+        // since the value was written), never the value's 104 days.
+        #expect(!decision.isAllowed && decision.remaining == 0, "\(decision)")
+        #expect(decision.retryAfter > .zero && decision.retryAfter <= .seconds(120), "\(decision)")
+        #expect(decision.resetAfter <= .seconds(600), "\(decision)")
+        #expect(metrics.counterTotal(label: "ratelimit_redis_corrupt_buckets_total") == 0)
+        await limiter.shutdown()
+    }
 }

@@ -111,4 +111,27 @@ struct RecycleTests {
         #expect(server.connections >= 2)
         await limiter.shutdown()
     }
+
+    /// Redis 7 answers a script whose `redis.call` failed with the inner error's code; Redis 6.2
+    /// (the oldest supported, for `PXAT`) wraps it in `ERR Error running script`.
+    @Test(
+        "error replies that retire a connection, as Redis 6.2 and 7 phrase them",
+        arguments: [
+            ("READONLY You can't write against a read only replica.", RedisRecycleReason?.some(.readonly)),
+            ("READONLY You can't write against a read only replica. script: 7a1b..., on @user_script:98.", .readonly),
+            ("ERR Error running script (call to f_7a1b...): @user_script:98: @user_script: 98: -READONLY You can't write against a read only replica.", .readonly),
+            ("ERR Error running script (call to f_7a1b...): @user_script:98: -OOM command not allowed when used memory > 'maxmemory'.", .oom),
+            ("LOADING Redis is loading the dataset in memory", .loading),
+            ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", .masterdown),
+            ("OOM command not allowed when used memory > 'maxmemory'.", .oom),
+            ("ERR Error running script (call to f_7a1b...): @user_script:12: user_script:12: attempt to compare nil with number", nil),
+            ("ERR wrong number of arguments for 'evalsha' command", nil),
+            ("NOSCRIPT No matching script. Please use EVAL.", nil),
+            ("BUSY Redis is busy running a script.", nil),
+            ("ERR unknown command '-READONLY '", nil),
+        ]
+    )
+    func recycleReasons(message: String, expected: RedisRecycleReason?) {
+        #expect(RedisRecycleReason(reply: .error(message)) == expected)
+    }
 }

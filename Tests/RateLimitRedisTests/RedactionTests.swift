@@ -34,6 +34,12 @@ struct RedactionTests {
         "redis://:s3cret@host?timeout=1",
         "redis://:a://s3cret@host:0",  // "://" inside the password
         "\u{0}:s3cret@\u{7F}",
+        // Lost their "@host", and go on past a delimiter: masked to the end.
+        "redis://user:ab/s3cret",
+        "redis://:pa?s3cret",
+        "redis://user:ab[s3cret",
+        "redis://user:ab#s3cret",
+        "redis://u:1234/s3cret",  // a numeric start, then a "database"
     ]
 
     private static func leaks(_ text: String) -> Bool {
@@ -63,6 +69,8 @@ struct RedactionTests {
         ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
         ("redis://[::1]:6379", "redis://[::1]:6379"),
         ("redis://user:s3cret", "redis://user:***"),
+        ("redis://user:s3/cret", "redis://user:***"),
+        ("redis://127.0.0.1:abc/2", "redis://127.0.0.1:***"),
         ("garbage", "garbage"),
     ])
     func redacted(url: String, expected: String) {

@@ -93,10 +93,32 @@ struct TimeoutIsolationTests {
         let waiting = connection.send([self.echo("waiting")], deadline: .now() + .seconds(60))[0]
         let third = await self.failure(connection.send([self.echo("late-0")], deadline: .now() + .milliseconds(100))[0])
         #expect(third?.reason == .timeout)
-        #expect(third?.message.contains("3 requests in a row") == true || third?.message.contains("no reply") == true, "\(String(describing: third))")
+        #expect(third?.message.contains("for 3 timeouts in a row") == true, "\(String(describing: third))")
         let dropped = await self.failure(waiting)
         #expect(dropped?.reason == .connection, "\(String(describing: dropped))")
-        #expect(dropped?.message.contains("closed after 3 requests in a row timed out") == true, "\(String(describing: dropped))")
+        #expect(dropped?.message.contains("closed after 3 timeouts in a row") == true, "\(String(describing: dropped))")
+        try await connection.closeFuture.handedOffValue()
+    }
+
+    @Test("one stall that expires many requests in flight counts as one timeout")
+    func oneStallCountsOnce() async throws {
+        let gate = FakeRedisServer.Gate()  // never opened
+        let server = try await Self.echoServer(gates: [gate])
+        defer { Task { await server.close() } }
+        // Two in a row close it: counted per request, the five below would.
+        let connection = try await self.connect(port: server.port, maximumConsecutiveTimeouts: 2)
+        defer { connection.close() }
+        // One batch: all five are written in one event-loop task, before any timer can fire.
+        let stalled = connection.send((0..<5).map { _ in self.echo("late-0") }, deadline: .now() + .milliseconds(100))
+        for (index, request) in stalled.enumerated() {
+            let error = await self.failure(request)
+            #expect(error?.reason == .timeout, "request \(index): \(String(describing: error))")
+            #expect(error?.message.contains("in a row") == false, "request \(index): \(String(describing: error))")
+        }
+        #expect(connection.channel.isActive, "closed by one stall")
+        // A request written after that timeout, timing out too, is the second in a row.
+        let second = await self.failure(connection.send([self.echo("late-0")], deadline: .now() + .milliseconds(100))[0])
+        #expect(second?.message.contains("for 2 timeouts in a row") == true, "\(String(describing: second))")
         try await connection.closeFuture.handedOffValue()
     }
 

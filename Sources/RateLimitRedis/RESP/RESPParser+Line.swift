@@ -59,18 +59,23 @@ extension RESPParser {
         guard !digits.isEmpty, digits.count <= 19 else {
             throw RESPProtocolError(message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": expected a decimal integer")
         }
+        // Accumulated as a negative number, whose range reaches one further: Int64.min parses.
         var value: Int64 = 0
         for byte in digits {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
                 throw RESPProtocolError(message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": expected a decimal integer")
             }
             let (scaled, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = scaled.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            let (sum, overflow2) = scaled.subtractingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
             guard !overflow1, !overflow2 else {
                 throw RESPProtocolError(message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": outside the 64-bit range")
             }
             value = sum
         }
-        return negative ? -value : value
+        if negative { return value }
+        guard value != .min else {
+            throw RESPProtocolError(message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": outside the 64-bit range")
+        }
+        return -value
     }
 }
