@@ -118,9 +118,10 @@ final class RedisServer: Sendable {
     func configuration(prefix: String = "test:") -> RedisConfiguration {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: self.port)
         configuration.keyPrefix = prefix
-        // Generous: the test machine may be busy, and these tests are not about timeouts.
-        configuration.commandTimeout = .seconds(5)
-        configuration.connectTimeout = .seconds(5)
+        // Generous: these tests are not about timeouts (those set their own), and under
+        // ThreadSanitizer beside the other suites 5 s has not always been enough.
+        configuration.commandTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(30)
         configuration.minimumReconnectDelay = .milliseconds(10)
         configuration.maximumReconnectDelay = .milliseconds(200)
         return configuration
@@ -128,7 +129,11 @@ final class RedisServer: Sendable {
 
     /// Runs one command on a fresh connection (the RESP layer, against the real server), after
     /// `AUTH` when the server has a password and `SELECT` when `database` is not 0.
-    func command(_ arguments: [String], database: Int = 0, timeout: Duration = .seconds(5)) async throws -> RESPValue {
+    ///
+    /// The timeout only rules out a hang: test plumbing that must succeed, it has to hold on a
+    /// loaded machine under ThreadSanitizer, where 5 s was once not enough for a connection, its
+    /// handshake and one command while a dozen servers started beside it.
+    func command(_ arguments: [String], database: Int = 0, timeout: Duration = .seconds(60)) async throws -> RESPValue {
         let deadline = NIODeadline.now() + .nanoseconds(timeout.wholeNanoseconds)
         let connection = try await RedisConnection.connect(
             host: "127.0.0.1",
