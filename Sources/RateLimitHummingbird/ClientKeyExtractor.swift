@@ -45,10 +45,7 @@ public struct ClientKeyExtractor<Context: RequestContext>: Sendable {
     ///   out of range.
     public static func header(_ name: HTTPField.Name, maximumLength: Int = 256) throws(RateLimitError) -> Self {
         guard (1...8192).contains(maximumLength) else {
-            throw RateLimitError(
-                code: .invalidConfiguration,
-                message: "invalid header key maximumLength \(maximumLength): must be in 1...8192 bytes"
-            )
+            throw .invalidConfiguration("header key maximumLength", maximumLength, allowed: "in 1...8192 bytes")
         }
         return Self { request, _ in
             let values = request.headers[values: name]
@@ -96,9 +93,10 @@ extension ClientKeyExtractor where Context: RemoteAddressRequestContext {
     ///   `ipv6PrefixLength` out of range.
     public static func remoteAddress(trustedProxies: TrustedProxies = .none, ipv6PrefixLength: Int = 64) throws(RateLimitError) -> Self {
         guard (1...128).contains(ipv6PrefixLength) else {
-            throw RateLimitError(
-                code: .invalidConfiguration,
-                message: "invalid ipv6PrefixLength \(ipv6PrefixLength): must be in 1...128 (64 keys each IPv6 subscriber once)"
+            throw .invalidConfiguration(
+                "ipv6PrefixLength",
+                ipv6PrefixLength,
+                allowed: "in 1...128 (64 keys each IPv6 subscriber once)"
             )
         }
         return Self.remoteAddress(trustedProxies: trustedProxies, validIPv6PrefixLength: ipv6PrefixLength)

@@ -50,9 +50,13 @@ struct RateLimitHeaders: Sendable {
         let window = Self.windowSeconds(policy)
         if style.includesIETF {
             guard Int64(policy.capacity) <= Self.maximumStructuredInteger, let window, window <= Self.maximumStructuredInteger else {
-                throw RateLimitError(
-                    code: .invalidConfiguration,
-                    message: "invalid policy \(policy) for IETF rate-limit headers: capacity and refill window must be at most \(Self.maximumStructuredInteger) (the largest structured-field Integer); use a smaller policy or the legacy header style"
+                throw .invalidConfiguration(
+                    "policy",
+                    "\(policy) for IETF rate-limit headers",
+                    allowed: """
+                        at most \(Self.maximumStructuredInteger) in capacity and refill window (the largest \
+                        structured-field Integer); use a smaller policy or the legacy header style
+                        """
                 )
             }
         }

@@ -54,15 +54,13 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The policy's name in headers, logs and metrics.
     public let name: String
     /// The limiter deciding for this middleware.
-    public let limiter: any AsyncRateLimiter<ClientKey>
+    public var limiter: any AsyncRateLimiter<ClientKey> { self.engine.limiter }
 
+    private let engine: MiddlewareLimiter
     private let key: ClientKeyExtractor<Context>
     private let unidentifiedClients: UnidentifiedClientPolicy
     /// Substrings, so that a request path is looked up without copying it.
     private let exemptPaths: Set<Substring>
-    /// The limiter's synchronous form when it has one: a plain call through the existential
-    /// costs a third of an `async` one, and every request pays it.
-    private let synchronousLimiter: (any RateLimiter<ClientKey>)?
     private let cost: (@Sendable (Request, Context) -> Int)?
     private let headers: RateLimitHeaders
     private let deniedLogLevel: Logger.Level?
@@ -102,48 +100,21 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         cost: (@Sendable (Request, Context) -> Int)? = nil
     ) throws(RateLimitError) {
-        try self.init(
-            limiter: limiter,
-            name: name,
-            resolvedKey: key,
-            unidentifiedClients: unidentifiedClients,
-            exemptPaths: exemptPaths,
-            headers: headers,
-            deniedLogLevel: deniedLogLevel,
-            allowedLogLevel: allowedLogLevel,
-            metricsFactory: metricsFactory,
-            cost: cost
-        )
-    }
-
-    /// The designated initializer, with a label of its own so that the constrained convenience
-    /// initializer can call it without calling itself.
-    private init(
-        limiter: some AsyncRateLimiter<ClientKey>,
-        name: String,
-        resolvedKey key: ClientKeyExtractor<Context>,
-        unidentifiedClients: UnidentifiedClientPolicy,
-        exemptPaths: Set<String>,
-        headers: RateLimitHeaderStyle,
-        deniedLogLevel: Logger.Level?,
-        allowedLogLevel: Logger.Level?,
-        metricsFactory: any MetricsFactory,
-        cost: (@Sendable (Request, Context) -> Int)?
-    ) throws(RateLimitError) {
         guard RateLimitHeaders.isValidPolicyName(name) else {
-            throw RateLimitError(
-                code: .invalidConfiguration,
-                message: "invalid rate-limit policy name \"\(name.prefix(80))\": must be 1...64 printable ASCII characters"
+            throw .invalidConfiguration(
+                "rate-limit policy name",
+                "\"\(name.prefix(80))\"",
+                allowed: "1...64 printable ASCII characters"
             )
         }
         for path in exemptPaths where !path.hasPrefix("/") || (path.count > 1 && path.hasSuffix("/")) {
-            throw RateLimitError(
-                code: .invalidConfiguration,
-                message: "invalid exempt path \"\(path.prefix(80))\": must start with \"/\" and not end with one, such as \"/health\""
+            throw .invalidConfiguration(
+                "exempt path",
+                "\"\(path.prefix(80))\"",
+                allowed: #"start with "/" and not end with one, such as "/health""#
             )
         }
-        self.limiter = limiter
-        self.synchronousLimiter = limiter as? any RateLimiter<ClientKey>
+        self.engine = MiddlewareLimiter(limiter)
         self.name = name
         self.key = key
         self.unidentifiedClients = unidentifiedClients
@@ -158,85 +129,41 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Takes the request's cost from its client's bucket and calls `next` if the bucket held
     /// enough, or answers `429` (or `400`/`500`/`503`, see the type's documentation) without
     /// calling it. Exempt paths go straight to `next`.
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if !self.exemptPaths.isEmpty, self.isExempt(request, context: context) {
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if self.isExempt(request, context: context) {
             return try await next(request, context)
         }
-
         let key: ClientKey
-        if let found = self.key.key(for: request, context: context) {
-            key = found
-        } else {
-            switch self.unidentifiedClients.action {
-            case .sharedBucket:
-                key = .unidentified
-            case .reject(let status):
-                self.metrics.rejected.increment()
-                if let level = self.deniedLogLevel {
-                    context.logger.log(level: level, "Rejected request: no client key", metadata: ["ratelimit.policy": "\(self.name)"])
-                }
-                return RateLimitResponses.unidentified(status)
-            }
+        switch self.clientKey(for: request, context: context) {
+        case .identified(let found): key = found
+        case .rejected(let status): return self.rejectUnidentified(status, context: context)
+        }
+        let cost = self.cost?(request, context) ?? 1
+        // Checked here as well as by the engines, so that a limiter written elsewhere cannot
+        // turn a bug in the cost closure into a refund of tokens.
+        guard cost >= 0 else {
+            return self.rejectInvalidCost(cost, context: context)
         }
 
-        let cost = self.cost?(request, context) ?? 1
         let decision: RateLimitDecision
         let start = MonotonicClock().monotonicNanoseconds()
         do {
-            // Checked here as well as by the engines, so that a limiter written elsewhere cannot
-            // turn a bug in the cost closure into a refund of tokens.
-            guard cost >= 0 else {
-                throw RateLimitError(code: .invalidCost, message: "invalid cost \(cost): must be in 0...\(Int.max)")
-            }
-            if let synchronousLimiter = self.synchronousLimiter {
-                decision = try synchronousLimiter.checkedAcquire(key, cost: cost)
-            } else {
-                decision = try await self.limiter.acquire(key, cost: cost)
-            }
-        } catch let error as RateLimitError where error.code == .invalidCost {
-            self.metrics.errors.increment()
-            context.logger.error(
-                "Rate-limit cost closure returned an invalid cost",
-                metadata: ["ratelimit.policy": "\(self.name)", "ratelimit.cost": "\(cost)", "error": "\(error)"]
-            )
-            return RateLimitResponses.failure(.internalServerError)
+            decision = try await self.engine.acquire(key, cost: cost)
         } catch let error as CancellationError {
             throw error
         } catch {
-            self.metrics.errors.increment()
-            context.logger.error("Rate limiter failed", metadata: ["ratelimit.policy": "\(self.name)", "error": "\(error)"])
-            return RateLimitResponses.failure(.serviceUnavailable)
+            return self.answerLimiterFailure(error, context: context)
         }
         self.metrics.decisionDuration.recordNanoseconds(MonotonicClock().monotonicNanoseconds() - start)
 
         guard decision.isAllowed else {
-            self.metrics.denied.increment()
-            let retryAfter = RateLimitHeaders.retryAfterSeconds(decision)
-            if let level = self.deniedLogLevel {
-                context.logger.log(
-                    level: level,
-                    "Rate limit exceeded",
-                    metadata: [
-                        "ratelimit.policy": "\(self.name)",
-                        "ratelimit.client": "\(key)",
-                        "ratelimit.cost": "\(cost)",
-                        "ratelimit.retry_after": "\(retryAfter.map(String.init) ?? "never")",
-                    ]
-                )
-            }
-            var response = RateLimitResponses.tooManyRequests(retryAfterSeconds: retryAfter)
-            self.headers.write(decision, to: &response.headers)
-            return response
+            return self.deny(decision, key: key, cost: cost, context: context)
         }
-
-        self.metrics.allowed.increment()
-        if let level = self.allowedLogLevel {
-            context.logger.log(
-                level: level,
-                "Rate limit allowed request",
-                metadata: ["ratelimit.policy": "\(self.name)", "ratelimit.client": "\(key)", "ratelimit.remaining": "\(decision.remaining)"]
-            )
-        }
+        self.recordAllowed(decision, key: key, context: context)
         var response: Response
         do {
             response = try await next(request, context)
@@ -246,8 +173,19 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         self.headers.write(decision, to: &response.headers)
         return response
     }
+}
+
+// MARK: The steps of `handle`
+
+extension RateLimitMiddleware {
+    /// Who a request's bucket belongs to, or the status that refuses an unidentified client.
+    private enum ClientLookup {
+        case identified(ClientKey)
+        case rejected(HTTPResponse.Status)
+    }
 
     private func isExempt(_ request: Request, context: Context) -> Bool {
+        guard !self.exemptPaths.isEmpty else { return false }
         // The raw request target, less the query and one trailing slash: sliced on UTF-8
         // indices, without a copy or grapheme breaking.
         var path = request.head.path?[...] ?? "/"
@@ -260,37 +198,77 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         if self.exemptPaths.contains(path) { return true }
         return context.endpointPath.map { self.exemptPaths.contains($0[...]) } ?? false
     }
-}
 
-extension RateLimitMiddleware where Context: RemoteAddressRequestContext {
-    /// Creates a rate-limit middleware that keys clients by IP address by default.
-    ///
-    /// See ``init(limiter:name:key:unidentifiedClients:exemptPaths:headers:deniedLogLevel:allowedLogLevel:metricsFactory:cost:)``
-    /// for the parameters; `key` defaults to ``ClientKeyExtractor/remoteAddress`` (the
-    /// connection's address, IPv6 by /64, no trusted proxies).
-    public init(
-        limiter: some AsyncRateLimiter<ClientKey>,
-        name: String = "default",
-        key: ClientKeyExtractor<Context> = .remoteAddress,
-        unidentifiedClients: UnidentifiedClientPolicy = .sharedBucket,
-        exemptPaths: Set<String> = [],
-        headers: RateLimitHeaderStyle = .both,
-        deniedLogLevel: Logger.Level? = .info,
-        allowedLogLevel: Logger.Level? = nil,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        cost: (@Sendable (Request, Context) -> Int)? = nil
-    ) throws(RateLimitError) {
-        try self.init(
-            limiter: limiter,
-            name: name,
-            resolvedKey: key,
-            unidentifiedClients: unidentifiedClients,
-            exemptPaths: exemptPaths,
-            headers: headers,
-            deniedLogLevel: deniedLogLevel,
-            allowedLogLevel: allowedLogLevel,
-            metricsFactory: metricsFactory,
-            cost: cost
+    private func clientKey(for request: Request, context: Context) -> ClientLookup {
+        if let key = self.key.key(for: request, context: context) {
+            return .identified(key)
+        }
+        switch self.unidentifiedClients.action {
+        case .sharedBucket: return .identified(.unidentified)
+        case .reject(let status): return .rejected(status)
+        }
+    }
+
+    private func rejectUnidentified(_ status: HTTPResponse.Status, context: Context) -> Response {
+        self.metrics.rejected.increment()
+        if let level = self.deniedLogLevel {
+            context.logger.log(
+                level: level,
+                "Rejected request: no client key",
+                metadata: ["ratelimit.policy": "\(self.name)"]
+            )
+        }
+        return RateLimitResponses.unidentified(status)
+    }
+
+    private func rejectInvalidCost(_ cost: Int, context: Context) -> Response {
+        self.metrics.errors.increment()
+        let error = RateLimitError.invalidCost(cost, capacity: self.engine.policy.capacity)
+        context.logger.error(
+            "Rate-limit cost closure returned an invalid cost",
+            metadata: ["ratelimit.policy": "\(self.name)", "ratelimit.cost": "\(cost)", "error": "\(error)"]
         )
+        return RateLimitResponses.failure(.internalServerError)
+    }
+
+    private func answerLimiterFailure(_ error: any Error, context: Context) -> Response {
+        self.metrics.errors.increment()
+        context.logger.error("Rate limiter failed", metadata: ["ratelimit.policy": "\(self.name)", "error": "\(error)"])
+        return RateLimitResponses.failure(.serviceUnavailable)
+    }
+
+    private func deny(_ decision: RateLimitDecision, key: ClientKey, cost: Int, context: Context) -> Response {
+        self.metrics.denied.increment()
+        let retryAfter = RateLimitHeaders.retryAfterSeconds(decision)
+        if let level = self.deniedLogLevel {
+            context.logger.log(
+                level: level,
+                "Rate limit exceeded",
+                metadata: [
+                    "ratelimit.policy": "\(self.name)",
+                    "ratelimit.client": "\(key)",
+                    "ratelimit.cost": "\(cost)",
+                    "ratelimit.retry_after": "\(retryAfter.map(String.init) ?? "never")",
+                ]
+            )
+        }
+        var response = RateLimitResponses.tooManyRequests(retryAfterSeconds: retryAfter)
+        self.headers.write(decision, to: &response.headers)
+        return response
+    }
+
+    private func recordAllowed(_ decision: RateLimitDecision, key: ClientKey, context: Context) {
+        self.metrics.allowed.increment()
+        if let level = self.allowedLogLevel {
+            context.logger.log(
+                level: level,
+                "Rate limit allowed request",
+                metadata: [
+                    "ratelimit.policy": "\(self.name)",
+                    "ratelimit.client": "\(key)",
+                    "ratelimit.remaining": "\(decision.remaining)",
+                ]
+            )
+        }
     }
 }
