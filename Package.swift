@@ -71,7 +71,6 @@ let package = Package(
                 "RateLimitTesting",
                 "RateLimit",
                 "RateLimitHummingbird",
-                "RateLimitDemo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -79,10 +78,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ]
         ),
+        // The demo's flags, its server over TCP, and two demo processes sharing one Redis.
+        .testTarget(
+            name: "RateLimitDemoTests",
+            dependencies: [
+                "RateLimitDemo",
+                "RateLimit",
+                "RateLimitHummingbird",
+                "RateLimitTesting",
+                "RedisTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // A private redis-server process for tests: the process only, no Redis client, so that
+        // the demo's tests need not depend on one.
+        .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport"),
 
         // The middleware's per-request CPU cost in process, for Benchmarks/http/run.sh.
         .executableTarget(
@@ -96,8 +113,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            path: "Benchmarks/http/OverheadProbe"
+            ]
         ),
 
         // Many instances: the Redis engine, speaking RESP2 over SwiftNIO.

@@ -41,7 +41,7 @@ enum DemoApplication {
     ) throws(RateLimitError) -> (application: some ApplicationProtocol, shutdown: @Sendable () async -> Void) {
         var limiter: (any AsyncRateLimiter<ClientKey>)?
         var shutdown: @Sendable () async -> Void = {}
-        if let policy = configuration.policy {
+        if case .inMemory(let engine) = configuration.engine, let policy = configuration.policy {
             if let url = configuration.redisURL {
                 let redis = try RedisRateLimiter<ClientKey>(
                     policy: policy,
@@ -54,7 +54,7 @@ enum DemoApplication {
                 limiter = redis
                 shutdown = { await redis.shutdown() }
             } else {
-                limiter = try Self.limiter(configuration.engine, policy: policy, clock: clock)
+                limiter = try engine.make(policy: policy, clock: clock, keyType: ClientKey.self)
             }
         }
         let router = try Self.router(configuration: configuration, limiter: limiter, registry: registry)
@@ -97,21 +97,6 @@ enum DemoApplication {
             )
         }
         return router
-    }
-
-    /// The engine selected by `--engine`.
-    static func limiter(
-        _ engine: DemoEngine,
-        policy: BucketPolicy,
-        clock: some RateLimitClock
-    ) throws(RateLimitError) -> any AsyncRateLimiter<ClientKey> {
-        switch engine {
-        case .mutex: try MutexRateLimiter<ClientKey>(policy: policy, clock: clock)
-        case .atomic: try AtomicRateLimiter<ClientKey>(policy: policy, clock: clock)
-        case .sharded: try ShardedRateLimiter<ClientKey>(policy: policy, clock: clock)
-        case .none:
-            throw RateLimitError(code: .invalidConfiguration, message: "invalid engine none: no limiter to build (run without the middleware)")
-        }
     }
 
     /// A Prometheus factory whose decision-timer buckets fit decisions that take microseconds,

@@ -3,20 +3,11 @@ import Logging
 import RateLimit
 import RateLimitHummingbird
 
-/// The in-memory engine the demo limits with, or none at all.
-enum DemoEngine: String, CaseIterable, Sendable, ExpressibleByArgument {
-    case mutex
-    case atomic
-    case sharded
-    /// No limiter and no middleware: the baseline for `Benchmarks/http/run.sh`.
-    case none
-}
-
 /// The demo's validated settings: what `ratelimit-demo`'s flags mean once every value is checked.
 struct DemoConfiguration: Sendable {
     var host = "127.0.0.1"
     var port = 8080
-    var engine = DemoEngine.atomic
+    var engine = DemoEngine.inMemory(.atomic)
     /// The bucket policy; `nil` only with ``DemoEngine/none``.
     var policy: BucketPolicy?
     var headerStyle = RateLimitHeaderStyle.both
@@ -76,8 +67,10 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "The port to listen on, 0...65535 (0 picks a free port).")
     var port = "8080"
 
-    @Option(help: "The limiter engine: mutex, atomic, sharded, or none (no limiting: the benchmark baseline).")
-    var engine = DemoEngine.atomic
+    @Option(
+        help: ArgumentHelp("The limiter engine: \(RateLimitEngine.names), or none (no limiting: the benchmark baseline).")
+    )
+    var engine = DemoEngine.inMemory(.atomic)
 
     @Option(help: "Bucket capacity: the largest burst, at least 1.")
     var capacity = "10"
@@ -114,7 +107,7 @@ struct DemoCommand: ParsableCommand {
         var configuration = DemoConfiguration()
         configuration.host = self.host
         guard !self.host.isEmpty else {
-            throw ValidationError("invalid --host \"\": must be an IP address or host name, such as 127.0.0.1")
+            throw Self.invalid("--host", self.host, allowed: "an IP address or host name, such as 127.0.0.1")
         }
         configuration.port = try Self.integer(self.port, flag: "--port", in: 0...65535)
         configuration.engine = self.engine
@@ -131,12 +124,12 @@ struct DemoCommand: ParsableCommand {
         }
 
         guard let style = RateLimitHeaderStyle(self.headers) else {
-            throw ValidationError("invalid --headers \"\(self.headers)\": must be one of legacy, ietf, both, none")
+            throw Self.invalid("--headers", self.headers, allowed: "one of legacy, ietf, both, none")
         }
         configuration.headerStyle = style
 
         guard let header = TrustedProxies.ForwardingHeader(rawValue: self.forwardingHeader) else {
-            throw ValidationError("invalid --forwarding-header \"\(self.forwardingHeader)\": must be x-forwarded-for or forwarded")
+            throw Self.invalid("--forwarding-header", self.forwardingHeader, allowed: "x-forwarded-for or forwarded")
         }
         do {
             configuration.trustedProxies = try TrustedProxies(self.trustedProxies, header: header)
@@ -146,27 +139,41 @@ struct DemoCommand: ParsableCommand {
 
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ValidationError("invalid --log-level \"\(self.logLevel)\": must be one of \(levels)")
+            throw Self.invalid("--log-level", self.logLevel, allowed: "one of \(levels)")
         }
         configuration.logLevel = level
 
         if let redis = self.redis {
             guard self.engine != .none else {
-                throw ValidationError("invalid --redis with --engine none: --redis replaces the in-memory engine, none disables limiting")
+                throw Self.invalid(
+                    "--redis",
+                    "with --engine none",
+                    allowed: "used with an in-memory engine, which it replaces; none disables limiting",
+                    quoted: false
+                )
             }
             configuration.redisURL = redis
         }
         guard ["open", "closed", "fallback"].contains(self.redisFailure) else {
-            throw ValidationError("invalid --redis-failure \"\(self.redisFailure.prefix(40))\": must be one of open, closed, fallback")
+            throw Self.invalid("--redis-failure", self.redisFailure, allowed: "one of open, closed, fallback")
         }
         configuration.redisFailure = self.redisFailure
         return configuration
     }
 
+    /// A one-line rejection naming the flag, its value (quoted, at most 40 characters) and what
+    /// is accepted: `invalid --port "65536": must be a whole number in 0...65535`.
+    static func invalid(_ flag: String, _ value: String, allowed: String, quoted: Bool = true) -> ValidationError {
+        let shown = quoted ? "\"\(value.prefix(40))\"" : value
+        return ValidationError(RateLimitError.invalidConfiguration(flag, shown, allowed: allowed).message)
+    }
+
     /// Parses a decimal integer in `range`.
     static func integer(_ text: String, flag: String, in range: ClosedRange<Int>) throws(ValidationError) -> Int {
-        guard text.utf8.count <= 20, text.allSatisfy({ $0.isASCII && $0.isWholeNumber }), let value = Int(text), range.contains(value) else {
-            throw ValidationError("invalid \(flag) \"\(text.prefix(40))\": must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+        guard text.utf8.count <= 20, text.allSatisfy({ $0.isASCII && $0.isWholeNumber }), let value = Int(text),
+            range.contains(value)
+        else {
+            throw Self.invalid(flag, text, allowed: "a whole number in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }
@@ -174,21 +181,25 @@ struct DemoCommand: ParsableCommand {
     /// Parses a duration such as `500ms`: a whole number followed by `ns`, `us`, `µs`, `ms`,
     /// `s`, `m` or `h`.
     static func duration(_ text: String, flag: String) throws(ValidationError) -> Duration {
-        let units: [(String, Duration)] = [
-            ("ns", .nanoseconds(1)), ("us", .microseconds(1)), ("µs", .microseconds(1)), ("ms", .milliseconds(1)),
-            ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600)),
+        // Nanoseconds per unit.
+        let units: [(String, Int64)] = [
+            ("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000),
+            ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
         ]
         let digits = text.prefix(while: { $0.isASCII && $0.isWholeNumber })
         let unit = text.dropFirst(digits.count)
-        guard !digits.isEmpty, digits.count <= 18, let value = Int64(digits), let (_, size) = units.first(where: { $0.0 == unit }) else {
-            throw ValidationError(
-                "invalid \(flag) \"\(text.prefix(40))\": must be a whole number with a unit (ns, us, ms, s, m, h), such as 500ms or 1s"
+        guard !digits.isEmpty, digits.count <= 18, let value = Int64(digits),
+            let (_, size) = units.first(where: { $0.0 == unit })
+        else {
+            throw Self.invalid(
+                flag,
+                text,
+                allowed: "a whole number with a unit (ns, us, ms, s, m, h), such as 500ms or 1s"
             )
         }
-        let (result, overflow) = Int64(size.components.seconds * 1_000_000_000 + size.components.attoseconds / 1_000_000_000)
-            .multipliedReportingOverflow(by: value)
+        let (result, overflow) = size.multipliedReportingOverflow(by: value)
         guard !overflow else {
-            throw ValidationError("invalid \(flag) \"\(text)\": must be at most \(Int64.max) ns")
+            throw Self.invalid(flag, text, allowed: "at most \(Int64.max) ns")
         }
         return .nanoseconds(result)
     }

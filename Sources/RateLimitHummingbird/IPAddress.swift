@@ -1,4 +1,5 @@
 public import NIOCore
+import RateLimit
 
 /// An IPv4 or IPv6 address, compact enough to be a rate-limit key without allocating.
 ///
@@ -205,7 +206,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             // Scan one group: hex digits up to ':' or the end, or an embedded IPv4 tail.
             let groupStart = index
             var value: UInt32 = 0
-            while index < end, let digit = Self.hexValue(bytes[index]) {
+            while index < end, let digit = bytes[index].asciiHexDigitValue {
                 value = value << 4 | UInt32(digit)
                 index += 1
                 if index - groupStart > 4 { return nil }
@@ -247,14 +248,5 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             guard count == 8 else { return nil }
         }
         return IPAddress(high: UInt64(groups >> 64), low: UInt64(truncatingIfNeeded: groups))
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -118,8 +118,7 @@ struct RateLimitHeaders: Sendable {
 
     /// Seconds for an empty bucket to refill completely, rounded up; `nil` if that overflows.
     static func windowSeconds(_ policy: BucketPolicy) -> Int64? {
-        let (seconds, attoseconds) = policy.interval.components
-        let interval = Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
+        let interval = policy.interval.totalNanoseconds
         let capacity = Int128(policy.capacity)
         let refill = Int128(policy.refill)
         let nanoseconds: Int128

@@ -54,9 +54,10 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The policy's name in headers, logs and metrics.
     public let name: String
     /// The limiter deciding for this middleware.
-    public var limiter: any AsyncRateLimiter<ClientKey> { self.engine.limiter }
+    public var limiter: any AsyncRateLimiter<ClientKey> { self.decider.limiter }
 
-    private let engine: MiddlewareLimiter
+    /// The limiter, kept once, in the form that is fastest to call.
+    private let decider: MiddlewareLimiter
     private let key: ClientKeyExtractor<Context>
     private let unidentifiedClients: UnidentifiedClientPolicy
     /// Substrings, so that a request path is looked up without copying it.
@@ -114,7 +115,7 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
                 allowed: #"start with "/" and not end with one, such as "/health""#
             )
         }
-        self.engine = MiddlewareLimiter(limiter)
+        self.decider = MiddlewareLimiter(limiter)
         self.name = name
         self.key = key
         self.unidentifiedClients = unidentifiedClients
@@ -152,7 +153,7 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         let decision: RateLimitDecision
         let start = MonotonicClock().monotonicNanoseconds()
         do {
-            decision = try await self.engine.acquire(key, cost: cost)
+            decision = try await self.decider.acquire(key, cost: cost)
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -223,7 +224,7 @@ extension RateLimitMiddleware {
 
     private func rejectInvalidCost(_ cost: Int, context: Context) -> Response {
         self.metrics.errors.increment()
-        let error = RateLimitError.invalidCost(cost, capacity: self.engine.policy.capacity)
+        let error = RateLimitError.invalidCost(cost, capacity: self.decider.policy.capacity)
         context.logger.error(
             "Rate-limit cost closure returned an invalid cost",
             metadata: ["ratelimit.policy": "\(self.name)", "ratelimit.cost": "\(cost)", "error": "\(error)"]

@@ -36,12 +36,24 @@ let request = Request(head: head, body: .init(buffer: ByteBuffer()))
 let context = ProbeContext(source: .init(channel: channel, logger: logger))
 let next: @Sendable (Request, ProbeContext) async throws -> Response = { _, _ in Response(status: .ok) }
 
-func middleware(headers: RateLimitHeaderStyle = .both, metrics: any MetricsFactory = prometheus, exempt: Set<String> = ["/health", "/metrics"]) throws -> RateLimitMiddleware<ProbeContext> {
-    try RateLimitMiddleware(limiter: AtomicRateLimiter<ClientKey>(policy: policy), exemptPaths: exempt, headers: headers, metricsFactory: metrics)
+func middleware(
+    headers: RateLimitHeaderStyle = .both,
+    metrics: any MetricsFactory = prometheus,
+    exempt: Set<String> = ["/health", "/metrics"]
+) throws -> RateLimitMiddleware<ProbeContext> {
+    try RateLimitMiddleware(
+        limiter: AtomicRateLimiter<ClientKey>(policy: policy),
+        exemptPaths: exempt,
+        headers: headers,
+        metricsFactory: metrics
+    )
 }
 
 // Interleaved repetitions; the minimum of each variant is the least disturbed measurement.
-func minimumNanoseconds(_ middleware: RateLimitMiddleware<ProbeContext>?, iterations: Int = 200_000) async throws -> Double {
+func minimumNanoseconds(
+    _ middleware: RateLimitMiddleware<ProbeContext>?,
+    iterations: Int = 200_000
+) async throws -> Double {
     let clock = ContinuousClock()
     let start = clock.now
     for _ in 0..<iterations {
@@ -52,7 +64,7 @@ func minimumNanoseconds(_ middleware: RateLimitMiddleware<ProbeContext>?, iterat
         }
     }
     let elapsed = start.duration(to: clock.now)
-    return (Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(iterations)
+    return Double(elapsed.totalNanoseconds) / Double(iterations)
 }
 let variants: [(String, RateLimitMiddleware<ProbeContext>?)] = [
     ("next only", nil),
@@ -71,7 +83,8 @@ for _ in 0..<7 {
     }
 }
 for (index, variant) in variants.enumerated() {
-    print("\(variant.0.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%6.0f", minimums[index])) ns/request")
+    let name = variant.0.padding(toLength: 24, withPad: " ", startingAt: 0)
+    print("\(name) \(String(format: "%6.0f", minimums[index])) ns/request")
 }
 
 // Components of the bare path.
@@ -80,8 +93,7 @@ func timeLoop(_ name: String, iterations: Int = 2_000_000, _ body: @Sendable () 
     let start = clock.now
     var sink = 0
     for _ in 0..<iterations { sink &+= try await body() }
-    let elapsed = start.duration(to: clock.now)
-    let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+    let ns = Double(start.duration(to: clock.now).totalNanoseconds)
     print("\(name): \(String(format: "%.1f", ns / Double(iterations))) ns (\(sink & 1))")
 }
 let extractor = ClientKeyExtractor<ProbeContext>.remoteAddress

@@ -1,6 +1,7 @@
 import Foundation
 import RateLimit
 import RateLimitTesting
+import RedisTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Glibc
 /// Two `ratelimit-demo` processes — two service instances — keep their buckets in one Redis.
 /// Hammered concurrently over real TCP by a client whose every request comes from 127.0.0.1,
 /// together they admit exactly what one instance with that policy would.
-@Suite("Two demo processes, one Redis", .enabled(if: RedisServer.isEnabled), .serialized)
+@Suite("Two demo processes, one Redis", .enabled(if: RedisTestServer.isEnabled), .serialized)
 struct DemoProcessesTests {
     /// The `ratelimit-demo` built next to this test bundle.
     static var demoExecutable: String {
@@ -20,9 +21,9 @@ struct DemoProcessesTests {
     @Test("the combined admitted count is exactly the capacity")
     func sharedLimit() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.demoExecutable), "build ratelimit-demo first: \(Self.demoExecutable)")
-        let server = try await RedisServer()
+        let server = try await RedisTestServer()
         // 40 requests per client, then one per hour: nothing is earned back during the test.
-        let ports = [try RedisServer.freePort(), try RedisServer.freePort()]
+        let ports = [try RedisTestServer.freePort(), try RedisTestServer.freePort()]
         let demos = try ports.map { port in
             try DemoProcess.start(
                 Self.demoExecutable,

@@ -2,7 +2,6 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import MetricsTestKit
 import Prometheus
 import RateLimit
 import RateLimitHummingbird
@@ -10,15 +9,21 @@ import Testing
 
 @testable import RateLimitDemo
 
-/// The demo server and custom routers over real TCP connections on loopback, through
-/// Hummingbird's HTTP/1.1 server and client: what curl would see.
-@Suite("Live server")
-struct LiveServerTests {
-    static func demo(_ arguments: [String] = [], clock: ManualClock = ManualClock(), registry: PrometheusCollectorRegistry = .init()) throws
-        -> some ApplicationProtocol
-    {
+/// The demo server over real TCP connections on loopback, through Hummingbird's HTTP/1.1 server
+/// and client: what curl would see.
+@Suite("Demo server")
+struct DemoServerTests {
+    static func demo(
+        _ arguments: [String] = [],
+        clock: ManualClock = ManualClock(),
+        registry: PrometheusCollectorRegistry = .init()
+    ) throws -> some ApplicationProtocol {
         let configuration = try DemoConfiguration.parse(arguments + ["--port", "0"])
-        return try DemoApplication.build(configuration: configuration, registry: registry, clock: clock, logger: quietLogger).application
+        // Warnings and errors only: the expected denials would clutter the test output.
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return try DemoApplication.build(configuration: configuration, registry: registry, clock: clock, logger: logger)
+            .application
     }
 
     static func forwarded(_ value: String) -> HTTPFields {
@@ -32,8 +37,8 @@ struct LiveServerTests {
             for request in 1...10 {
                 let response = try await client.execute(uri: "/data", method: .get)
                 #expect(response.status == .ok)
-                #expect(response.text == #"{"data":"Some important information"}"#)
-                #expect(response.integer(.xRateLimitRemaining) == 10 - request)
+                #expect(String(buffer: response.body) == #"{"data":"Some important information"}"#)
+                #expect(response.headers[.xRateLimitRemaining] == "\(10 - request)")
             }
             for _ in 11...15 {
                 let response = try await client.execute(uri: "/data", method: .get)
@@ -45,23 +50,24 @@ struct LiveServerTests {
                 #expect(response.headers[.xRateLimitReset] == "5")
                 #expect(response.headers[.rateLimitPolicy] == #""default";q=10;w=5"#)
                 #expect(response.headers[.rateLimit] == #""default";r=0;t=5"#)
-                #expect(response.integer(.contentLength) == response.body.readableBytes)
-                #expect(response.text == #"{"error":"Too Many Requests","detail":"Rate limit exceeded. Retry after 1 s.","retryAfter":1}"#)
+                #expect(response.headers[.contentLength] == "\(response.body.readableBytes)")
+                #expect(String(buffer: response.body) == #"{"error":"Too Many Requests","detail":"Rate limit exceeded. Retry after 1 s.","retryAfter":1}"#)
             }
             // The home page shares the client's bucket.
             #expect(try await client.execute(uri: "/", method: .get).status == .tooManyRequests)
             for _ in 1...20 {
                 let health = try await client.execute(uri: "/health", method: .get)
                 #expect(health.status == .ok)
-                #expect(health.text == #"{"status":"ok"}"#)
+                #expect(String(buffer: health.body) == #"{"status":"ok"}"#)
                 #expect(health.headers[.xRateLimitLimit] == nil)
             }
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             #expect(metrics.status == .ok)
             #expect(metrics.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
-            #expect(metrics.text.contains(#"ratelimit_requests_total{policy="default",outcome="allowed"} 10"#))
-            #expect(metrics.text.contains(#"ratelimit_requests_total{policy="default",outcome="denied"} 6"#))
-            #expect(metrics.text.contains(#"ratelimit_decision_duration_seconds_count{policy="default"} 16"#))
+            let exposition = String(buffer: metrics.body)
+            #expect(exposition.contains(#"ratelimit_requests_total{policy="default",outcome="allowed"} 10"#))
+            #expect(exposition.contains(#"ratelimit_requests_total{policy="default",outcome="denied"} 6"#))
+            #expect(exposition.contains(#"ratelimit_decision_duration_seconds_count{policy="default"} 16"#))
         }
     }
 
@@ -71,37 +77,9 @@ struct LiveServerTests {
             for _ in 1...15 {
                 let response = try await client.execute(uri: "/", method: .get)
                 #expect(response.status == .ok)
-                #expect(response.text == #"{"message":"Hello, world!"}"#)
+                #expect(String(buffer: response.body) == #"{"message":"Hello, world!"}"#)
                 #expect(response.headers[.xRateLimitLimit] == nil)
             }
-        }
-    }
-
-    @Test("Route groups keep separate policies over TCP")
-    func perRoutePolicies() async throws {
-        let clock = ManualClock()
-        let router = Router(context: TestContext.self)
-        router.group()
-            .add(middleware: try RateLimitMiddleware(limiter: AtomicRateLimiter<ClientKey>(policy: tutorialPolicy(), clock: clock), name: "general", metricsFactory: TestMetrics()))
-            .get("/") { _, _ in "home" }
-        router.group("/data")
-            .add(
-                middleware: try RateLimitMiddleware(
-                    limiter: AtomicRateLimiter<ClientKey>(policy: BucketPolicy(capacity: 3, refill: 1, every: .seconds(1)), clock: clock),
-                    name: "data",
-                    metricsFactory: TestMetrics()
-                )
-            )
-            .get { _, _ in "data" }
-        try await Application(router: router, logger: quietLogger).test(.live) { client async throws in
-            for request in 1...4 {
-                let response = try await client.execute(uri: "/data", method: .get)
-                #expect(response.status == (request <= 3 ? .ok : .tooManyRequests))
-                #expect(response.headers[.rateLimitPolicy] == #""data";q=3;w=3"#)
-            }
-            let home = try await client.execute(uri: "/", method: .get)
-            #expect(home.status == .ok)
-            #expect(home.headers[.rateLimit] == #""general";r=9;t=1"#)
         }
     }
 
@@ -116,8 +94,8 @@ struct LiveServerTests {
             // A client cannot escape by prepending its own hop.
             #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("6.6.6.6, 198.51.100.1")).status == .tooManyRequests)
             // Other clients behind the proxy, and the proxy itself, have their own buckets.
-            #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.2")).integer(.xRateLimitRemaining) == 9)
-            #expect(try await client.execute(uri: "/", method: .get).integer(.xRateLimitRemaining) == 9)
+            #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.2")).headers[.xRateLimitRemaining] == "9")
+            #expect(try await client.execute(uri: "/", method: .get).headers[.xRateLimitRemaining] == "9")
         }
     }
 
@@ -138,20 +116,20 @@ struct LiveServerTests {
             for (index, value) in malformed.enumerated() {
                 let response = try await client.execute(uri: "/", method: .get, headers: Self.forwarded(value))
                 #expect(response.status == .ok, "\(value)")
-                #expect(response.integer(.xRateLimitRemaining) == 9 - index, "\(value)")
+                #expect(response.headers[.xRateLimitRemaining] == "\(9 - index)", "\(value)")
             }
             // The proxy's own bucket is separate.
-            #expect(try await client.execute(uri: "/", method: .get).integer(.xRateLimitRemaining) == 9)
+            #expect(try await client.execute(uri: "/", method: .get).headers[.xRateLimitRemaining] == "9")
         }
         try await Self.demo(["--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1", "--forwarding-header", "forwarded"]).test(.live) { client async throws in
             let malformed = [#"for="198.51.100.1"#, "for=2001:db8::1", "for=198.51.100.1;for=198.51.100.2", "proto=http", ";;;,,,"]
             for (index, value) in malformed.enumerated() {
                 let response = try await client.execute(uri: "/", method: .get, headers: [.forwarded: value])
                 #expect(response.status == .ok, "\(value)")
-                #expect(response.integer(.xRateLimitRemaining) == 9 - index, "\(value)")
+                #expect(response.headers[.xRateLimitRemaining] == "\(9 - index)", "\(value)")
             }
             let valid = try await client.execute(uri: "/", method: .get, headers: [.forwarded: #"for="[2001:db8::1]:4711";proto=http"#])
-            #expect(valid.integer(.xRateLimitRemaining) == 9)
+            #expect(valid.headers[.xRateLimitRemaining] == "9")
         }
     }
 
@@ -162,14 +140,14 @@ struct LiveServerTests {
             for expected in [9, 8] {
                 let response = try await client.execute(uri: "/", method: .get, headers: Self.forwarded(junk + "198.51.100.7"))
                 #expect(response.status == .ok)
-                #expect(response.integer(.xRateLimitRemaining) == expected)
+                #expect(response.headers[.xRateLimitRemaining] == "\(expected)")
             }
             let oneHop = try await client.execute(uri: "/", method: .get, headers: Self.forwarded(String(repeating: "f", count: 40_000)))
             #expect(oneHop.status == .ok)
-            #expect(oneHop.integer(.xRateLimitRemaining) == 9)  // the unidentified bucket
+            #expect(oneHop.headers[.xRateLimitRemaining] == "9")  // the unidentified bucket
             let other = try await client.execute(uri: "/", method: .get, headers: [HTTPField.Name("X-Noise")!: String(repeating: "x", count: 40_000)])
             #expect(other.status == .ok)
-            #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.7")).integer(.xRateLimitRemaining) == 7)
+            #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.7")).headers[.xRateLimitRemaining] == "7")
         }
     }
 }

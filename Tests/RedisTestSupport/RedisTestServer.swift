@@ -1,0 +1,194 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A private `redis-server` process for one test: a free loopback port, persistence off, its own
+/// directory, stopped (and the directory removed) when the value is released.
+///
+/// Only the process: it speaks no Redis beyond the readiness `PING`, so that test targets which
+/// merely need a server (the demo's) do not depend on the Redis client.
+///
+/// Tests that need one are enabled with ``isEnabled``: without `redis-server` on the `PATH` (or
+/// in `REDIS_SERVER`) they are skipped with a printed notice — except when `CI=true`, where they
+/// run and fail, so that a CI machine without Redis cannot pass silently.
+package final class RedisTestServer: @unchecked Sendable {
+    /// The `redis-server` binary: `$REDIS_SERVER` when set, otherwise the first on `$PATH`.
+    package static let executable: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        if let explicit = environment["REDIS_SERVER"] {
+            // Set explicitly: that binary or none (REDIS_SERVER=/nonexistent simulates a machine
+            // without Redis).
+            return FileManager.default.isExecutableFile(atPath: explicit) ? explicit : nil
+        }
+        for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/redis-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+
+    package static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// Whether Redis tests run: when `redis-server` exists, or always in CI (where a missing
+    /// binary makes them fail). Prints the skip notice once.
+    package static let isEnabled: Bool = {
+        if executable == nil && !isCI {
+            print(
+                """
+                NOTICE: redis-server not found (install the redis-server package or set REDIS_SERVER); \
+                skipping the Redis tests. With CI=true they fail instead.
+                """
+            )
+            return false
+        }
+        return true
+    }()
+
+    package let port: Int
+    package let directory: String
+    /// The default user's password, when the server requires one.
+    package let password: String?
+    private let executablePath: String
+    private let extraArguments: [String]
+    /// Guards `process`, the only mutable state (hence `@unchecked Sendable`).
+    private let lock = NSLock()
+    private var process: Process?
+
+    /// Starts a server on a free port (or on `port`) and waits until it answers.
+    package init(port: Int? = nil, extraArguments: [String] = [], password: String? = nil) async throws {
+        guard let executable = Self.executable else {
+            throw TestFailure(
+                """
+                redis-server not found on PATH or in REDIS_SERVER, and CI=true: a skipped Redis test is a \
+                failure in CI
+                """
+            )
+        }
+        self.port = try port ?? Self.freePort()
+        self.directory = NSTemporaryDirectory() + "ratelimit-redis-\(self.port)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        self.extraArguments = extraArguments
+        self.password = password
+        self.executablePath = executable
+        try await self.start()
+    }
+
+    /// Starts the server process (again, after ``kill()``), on the same port, with an empty
+    /// dataset and script cache.
+    package func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: self.executablePath)
+        process.arguments =
+            [
+                "--port", "\(self.port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--protected-mode", "no", "--enable-debug-command", "local", "--daemonize", "no",
+                "--dir", self.directory, "--logfile", "\(self.directory)/redis.log",
+            ] + self.extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.lock.withLock { self.process = process }
+        // Generous: with the whole suite running in parallel on two cores, a start can take seconds.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if Self.answersPing(port: self.port) { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let log = (try? String(contentsOfFile: "\(self.directory)/redis.log", encoding: .utf8)) ?? ""
+        throw TestFailure("redis-server on port \(self.port) did not start: \(log.suffix(2000))")
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and waits for it to exit.
+    package func kill() {
+        let running = self.lock.withLock {
+            defer { self.process = nil }
+            return self.process
+        }
+        guard let running else { return }
+        #if canImport(Glibc)
+        _ = Glibc.kill(running.processIdentifier, SIGKILL)
+        #else
+        _ = Darwin.kill(running.processIdentifier, SIGKILL)
+        #endif
+        running.waitUntilExit()
+    }
+
+    /// Stops the server and removes its directory.
+    package func stop() {
+        self.kill()
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    deinit {
+        self.stop()
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    package var url: String {
+        "redis://127.0.0.1:\(self.port)"
+    }
+
+    /// A port nothing listens on right now: bound to 0, read back, released.
+    package static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestFailure("socket() failed") }
+        defer { close(descriptor) }
+        var address = Self.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw TestFailure("bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether a server on `port` answers an inline `PING`: `+PONG`, or `-NOAUTH` from one that
+    /// wants a password first — either way it is up.
+    private static func answersPing(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = Self.loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return false }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = "PING\r\n".withCString { send(descriptor, $0, strlen($0), 0) }
+        var reply = [UInt8](repeating: 0, count: 64)
+        let count = reply.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return false }
+        let text = String(decoding: reply[..<count], as: UTF8.self)
+        return text.hasPrefix("+PONG") || text.hasPrefix("-NOAUTH")
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+}
+
+/// A failure of test plumbing (a server that does not start), with a message.
+package struct TestFailure: Error, CustomStringConvertible {
+    package let description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}
