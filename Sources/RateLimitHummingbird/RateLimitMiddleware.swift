@@ -109,10 +109,11 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             )
         }
         for path in exemptPaths where !path.hasPrefix("/") || (path.count > 1 && path.hasSuffix("/")) {
-            throw .invalidConfiguration(
-                "exempt path",
-                "\"\(path.prefix(80))\"",
-                allowed: #"start with "/" and not end with one, such as "/health""#
+            // Written out: the helper's "must be" does not fit a rule about the path's form.
+            throw RateLimitError(
+                code: .invalidConfiguration,
+                message: "invalid exempt path \"\(path.prefix(80))\": "
+                    + #"must start with "/" and not end with one, such as "/health""#
             )
         }
         self.decider = MiddlewareLimiter(limiter)
