@@ -5,7 +5,7 @@ import Testing
 struct RecommendationTests {
     static func cell(_ engine: BenchmarkEngine, _ workload: Workload, threads: Int, ops: Double, bytes: Double? = nil) -> CellResult {
         CellResult(
-            engine: engine, workload: workload, threads: threads, keys: 100, clock: .precise,
+            engine: EngineName(engine), workload: workload, threads: threads, keys: 100, clock: .precise,
             opsPerSecond: ops, opsPerSecondMin: ops, opsPerSecondMax: ops,
             p50Nanoseconds: 40, p99Nanoseconds: 90, p999Nanoseconds: 200, maxNanoseconds: 1000,
             allowed: 1, denied: 0, casRetriesPerOp: nil, evictions: nil, bytesPerKey: bytes,

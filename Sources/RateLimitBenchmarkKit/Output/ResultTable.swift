@@ -1,48 +1,32 @@
-/// Plain-text tables for the terminal.
-package enum TextTable {
-    /// Renders a table with one row of headers and right-aligned numeric columns.
-    package static func render(headers: [String], rows: [[String]]) -> String {
-        var widths = headers.map(\.count)
-        for row in rows {
-            for (column, cell) in row.enumerated() where column < widths.count {
-                widths[column] = max(widths[column], cell.count)
-            }
-        }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { column, cell in
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return column < 2 ? cell + padding : padding + cell
-            }.joined(separator: "  ")
-        }
-        var output = line(headers) + "\n"
-        output += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
-        for row in rows {
-            output += line(row) + "\n"
-        }
-        return output
-    }
+import TextTable
 
-    /// The result table: one row per cell, grouped by workload.
+/// The result table for the terminal: one row per cell, names left-aligned, figures right-aligned,
+/// in ordo-one's TextTable simple style (a header, a dashed rule, columns one space apart).
+package enum ResultTable {
+    /// The table of `cells`, in their order; empty when there are none.
     package static func render(_ cells: [CellResult]) -> String {
-        let headers = ["workload", "engine", "threads", "Mops/s", "min–max", "×floor", "ns/op/thr", "p50", "p99", "p99.9", "max", "CAS/op", "evicted", "B/key"]
-        let rows = cells.map { cell -> [String] in
+        let table = TextTable<CellResult> { cell in
             [
-                cell.workload.rawValue,
-                cell.engine.rawValue,
-                String(cell.threads),
-                millions(cell.opsPerSecond),
-                "\(millions(cell.opsPerSecondMin))–\(millions(cell.opsPerSecondMax))",
-                cell.ratioToFloor.map { decimal($0, digits: 2) } ?? "-",
-                decimal(cell.nanosecondsPerOpPerThread, digits: 1),
-                String(cell.p50Nanoseconds),
-                String(cell.p99Nanoseconds),
-                String(cell.p999Nanoseconds),
-                String(cell.maxNanoseconds),
-                cell.casRetriesPerOp.map { decimal($0, digits: 4) } ?? "-",
-                cell.evictions.map(String.init) ?? "-",
-                cell.bytesPerKey.map { decimal($0, digits: 1) } ?? "-",
+                Column(title: "workload", value: cell.workload.rawValue),
+                Column(title: "engine", value: cell.engine.rawValue),
+                self.figure("threads", String(cell.threads)),
+                self.figure("Mops/s", millions(cell.opsPerSecond)),
+                self.figure("min–max", "\(millions(cell.opsPerSecondMin))–\(millions(cell.opsPerSecondMax))"),
+                self.figure("×floor", cell.ratioToFloor.map { decimal($0, digits: 2) } ?? "-"),
+                self.figure("ns/op/thr", decimal(cell.nanosecondsPerOpPerThread, digits: 1)),
+                self.figure("p50", String(cell.p50Nanoseconds)),
+                self.figure("p99", String(cell.p99Nanoseconds)),
+                self.figure("p99.9", String(cell.p999Nanoseconds)),
+                self.figure("max", String(cell.maxNanoseconds)),
+                self.figure("CAS/op", cell.casRetriesPerOp.map { decimal($0, digits: 4) } ?? "-"),
+                self.figure("evicted", cell.evictions.map(String.init) ?? "-"),
+                self.figure("B/key", cell.bytesPerKey.map { decimal($0, digits: 1) } ?? "-"),
             ]
         }
-        return self.render(headers: headers, rows: rows)
+        return table.string(for: cells) ?? ""
+    }
+
+    private static func figure(_ title: String, _ value: String) -> Column {
+        Column(title: title, value: value, align: .right)
     }
 }
