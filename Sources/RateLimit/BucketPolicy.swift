@@ -50,10 +50,10 @@ public struct BucketPolicy: Hashable, Sendable, CustomStringConvertible {
     ///   - mode: How tokens arrive within an interval; ``RefillMode/smooth`` by default.
     public init(capacity: Int, refill: Int, every interval: Duration, mode: RefillMode = .smooth) throws(RateLimitError) {
         guard capacity >= 1 else {
-            throw Self.invalid("capacity \(capacity): must be in 1...\(Int64.max)")
+            throw .invalidPolicy("capacity \(capacity): must be in 1...\(Int64.max)")
         }
         guard refill >= 1, refill <= Self.maximumRefill else {
-            throw Self.invalid("refill \(refill): must be in 1...\(Self.maximumRefill)")
+            throw .invalidPolicy("refill \(refill): must be in 1...\(Self.maximumRefill)")
         }
         let intervalNanoseconds = try Self.wholeNanoseconds(interval)
         self.capacity = capacity
@@ -73,22 +73,14 @@ public struct BucketPolicy: Hashable, Sendable, CustomStringConvertible {
         "capacity \(self.capacity), refill \(self.refill) every \(Self.format(self.arithmetic.intervalNanoseconds)) (\(self.mode))"
     }
 
-    static func invalid(_ message: String) -> RateLimitError {
-        RateLimitError(code: .invalidPolicy, message: "invalid " + message)
-    }
-
     private static func wholeNanoseconds(_ interval: Duration) throws(RateLimitError) -> Int64 {
-        let (seconds, attoseconds) = interval.components
-        let attosecondsPerNanosecond: Int64 = 1_000_000_000
-        guard attoseconds % attosecondsPerNanosecond == 0 else {
-            throw Self.invalid("interval \(interval): must be a whole number of nanoseconds, in 1 ns...\(Int64.max) ns")
+        guard interval.components.attoseconds % 1_000_000_000 == 0 else {
+            throw .invalidPolicy("interval \(interval): must be a whole number of nanoseconds, in 1 ns...\(Int64.max) ns")
         }
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let nanoseconds = scaled.addingReportingOverflow(attoseconds / attosecondsPerNanosecond)
-        guard !overflow, !nanoseconds.overflow, nanoseconds.partialValue >= 1 else {
-            throw Self.invalid("interval \(interval): must be in 1 ns...\(Int64.max) ns")
+        guard let nanoseconds = interval.wholeNanoseconds, nanoseconds >= 1 else {
+            throw .invalidPolicy("interval \(interval): must be in 1 ns...\(Int64.max) ns")
         }
-        return nanoseconds.partialValue
+        return nanoseconds
     }
 
     /// Formats nanoseconds with the largest unit that divides them exactly.

@@ -69,6 +69,13 @@ extension RateLimitError {
         )
     }
 
+    /// A policy parameter out of range: `message` names the parameter, its value and what is allowed,
+    /// such as `capacity 0: must be in 1...2^62`.
+    package static func invalidPolicy(_ message: String) -> RateLimitError {
+        RateLimitError(code: .invalidPolicy, message: "invalid " + message)
+    }
+
+    /// A configuration value out of range: `invalid <name> <value>: must be <allowed>`.
     package static func invalidConfiguration(_ name: String, _ value: some Any, allowed: String) -> RateLimitError {
         RateLimitError(code: .invalidConfiguration, message: "invalid \(name) \(value): must be \(allowed)")
     }

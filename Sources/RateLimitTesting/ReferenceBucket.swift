@@ -25,8 +25,7 @@ public struct ReferenceBucket: Sendable {
         self.policy = policy
         self.capacity = Int128(policy.capacity)
         self.refill = Int128(policy.refill)
-        let (seconds, attoseconds) = policy.interval.components
-        self.interval = Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
+        self.interval = policy.interval.totalNanoseconds
         self.scaledTokens = self.capacity * self.interval
         self.tokens = self.capacity
     }

@@ -138,8 +138,7 @@ package enum SaturationRun {
     package static func bounds(_ policy: BucketPolicy, _ logs: [SaturationLog], start: Int64, end: Int64) -> SaturationBounds {
         let capacity = Int128(policy.capacity)
         let refill = Int128(policy.refill)
-        let (seconds, attoseconds) = policy.interval.components
-        let interval = Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
+        let interval = policy.interval.totalNanoseconds
         let span = Int128(end - start)
         let upper = policy.mode == .smooth ? capacity + refill * span / interval : capacity + refill * ((span + interval - 1) / interval)
 

@@ -58,9 +58,9 @@ struct BucketPolicyTests {
     @Test func engineConfigurationIsValidated() throws {
         let policy = try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1))
         for maxKeys in [0, -1, (1 << 30) + 1] {
-            for engine in Engine.allCases {
+            for engine in RateLimitEngine.allCases {
                 #expect {
-                    _ = try engine.make(policy, maxKeys: maxKeys, keyType: Int.self)
+                    _ = try engine.make(policy: policy, maxKeys: maxKeys, keyType: Int.self)
                 } throws: { error in
                     (error as? RateLimitError)?.message == "invalid maxKeys \(maxKeys): must be in 1...1073741824"
                 }

@@ -7,15 +7,15 @@ import Testing
 /// eviction.
 @Suite("Conformance")
 struct ConformanceTests {
-    @Test("Int keys", arguments: Engine.allCases, ConformanceScenario.all(realClockThreadCounts: []))
-    func intKeys(engine: Engine, scenario: ConformanceScenario) async throws {
+    @Test("Int keys", arguments: RateLimitEngine.allCases, ConformanceScenario.all(realClockThreadCounts: []))
+    func intKeys(engine: RateLimitEngine, scenario: ConformanceScenario) async throws {
         try await engine.conformance { $0 }.offloaded(scenario)
     }
 
     /// Strings are reference-counted and compared by content: the lock-free engine must read them
     /// safely while writers evict and reuse entries.
-    @Test("String keys", arguments: Engine.allCases, ConformanceScenario.all(threadCounts: [2, 16], realClockThreadCounts: []))
-    func stringKeys(engine: Engine, scenario: ConformanceScenario) async throws {
+    @Test("String keys", arguments: RateLimitEngine.allCases, ConformanceScenario.all(threadCounts: [2, 16], realClockThreadCounts: []))
+    func stringKeys(engine: RateLimitEngine, scenario: ConformanceScenario) async throws {
         try await engine.conformance { "client-\($0)-with-a-name-longer-than-fifteen-bytes" }.offloaded(scenario)
     }
 }
@@ -26,8 +26,8 @@ struct ConformanceTests {
 /// seconds on end.
 @Suite("Conformance on the real clock", .serialized)
 struct RealClockConformanceTests {
-    @Test("saturation", arguments: Engine.allCases, ConformanceScenario.all(threadCounts: [], realClockThreadCounts: [2, 16]).filter { $0.kind == .realClock })
-    func saturation(engine: Engine, scenario: ConformanceScenario) async throws {
+    @Test("saturation", arguments: RateLimitEngine.allCases, ConformanceScenario.all(threadCounts: [], realClockThreadCounts: [2, 16]).filter { $0.kind == .realClock })
+    func saturation(engine: RateLimitEngine, scenario: ConformanceScenario) async throws {
         try await engine.conformance { $0 }.offloaded(scenario)
     }
 }

@@ -29,7 +29,7 @@ struct DifferentialTests {
         let keys = 500
         // maxKeys well above the key count: no bucket that owes tokens is ever evicted, so the
         // engines' different table layouts cannot change a decision.
-        let engines: [any BoundedRateLimiter<String>] = try Engine.allCases.map { try $0.make(policy, maxKeys: 64 * keys, clock: clock) }
+        let engines: [any BoundedRateLimiter<String>] = try RateLimitEngine.allCases.map { try $0.make(policy: policy, maxKeys: 64 * keys, clock: clock) }
         var models = [String: ReferenceBucket]()
         var generator = SplitMix64(seed: seed)
         var now: Int64 = 0
@@ -42,11 +42,11 @@ struct DifferentialTests {
             let cost = Int(generator.next() % UInt64(policy.capacity + 2))
             let decisions = engines.map { $0.acquire(key, cost: cost) }
             let expected = models[key, default: ReferenceBucket(policy: policy)].acquire(cost: cost, at: now)
-            for (engine, decision) in zip(Engine.allCases, decisions) where decision != expected {
+            for (engine, decision) in zip(RateLimitEngine.allCases, decisions) where decision != expected {
                 return ["seed \(seed), step \(step), \(engine), key \(key), cost \(cost): \(decision) ≠ model \(expected)"]
             }
         }
-        return zip(Engine.allCases, engines).compactMap { engine, limiter in
+        return zip(RateLimitEngine.allCases, engines).compactMap { engine, limiter in
             limiter.statistics.evictedBuckets == 0 ? nil : "\(engine) evicted buckets: \(limiter.statistics)"
         }
     }

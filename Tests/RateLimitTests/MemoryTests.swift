@@ -9,20 +9,20 @@ import Testing
 @Suite("Memory")
 struct MemoryTests {
     /// The bounds the README and the engines' documentation state, in bytes per `Int` key.
-    static func documentedBound(_ engine: Engine) -> Int {
+    static func documentedBound(_ engine: RateLimitEngine) -> Int {
         switch engine {
         case .mutex, .sharded: 56
         case .atomic: 40
         }
     }
 
-    @Test(arguments: Engine.allCases)
-    func bytesPerKeyAtOneMillionKeys(engine: Engine) async throws {
-        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) { [engine = engine as Engine] in
+    @Test(arguments: RateLimitEngine.allCases)
+    func bytesPerKeyAtOneMillionKeys(engine: RateLimitEngine) async throws {
+        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) { [engine = engine as RateLimitEngine] in
             let keys = 1_000_000
             let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(3600))
             let before = ResidentMemory.bytes() ?? 0
-            let limiter = try engine.make(policy, maxKeys: keys, clock: ManualClock(), keyType: Int.self)
+            let limiter = try engine.make(policy: policy, maxKeys: keys, clock: ManualClock(), keyType: Int.self)
             for key in 0..<keys {
                 precondition(limiter.acquireSynchronously(key).isAllowed)
             }

@@ -5,9 +5,9 @@ import Testing
 /// touching state; the async API throws instead and leaves the bucket as it was.
 @Suite("Negative cost")
 struct NegativeCostTests {
-    @Test(arguments: Engine.allCases)
-    func asyncAcquireThrowsAndChangesNothing(engine: Engine) async throws {
-        let limiter = try engine.make(try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)), clock: ManualClock(), keyType: String.self)
+    @Test(arguments: RateLimitEngine.allCases)
+    func asyncAcquireThrowsAndChangesNothing(engine: RateLimitEngine) async throws {
+        let limiter = try engine.make(policy: try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)), clock: ManualClock(), keyType: String.self)
         // In an async context `acquire` resolves to the async, throwing form.
         _ = try await limiter.acquire("a", cost: 4)
         await #expect {
@@ -20,10 +20,10 @@ struct NegativeCostTests {
         #expect(viaAsync.remaining == 5)
     }
 
-    @Test(arguments: Engine.allCases)
-    func synchronousAcquireTrapsWithAMessage(engine: Engine) async throws {
-        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [engine = engine as Engine] in
-            let limiter = try engine.make(try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)), keyType: Int.self)
+    @Test(arguments: RateLimitEngine.allCases)
+    func synchronousAcquireTrapsWithAMessage(engine: RateLimitEngine) async throws {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [engine = engine as RateLimitEngine] in
+            let limiter = try engine.make(policy: try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)), keyType: Int.self)
             _ = limiter.acquireSynchronously(1, cost: -1)
         }
         let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)

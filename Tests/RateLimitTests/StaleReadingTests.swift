@@ -21,8 +21,8 @@ struct StaleReadingTests {
         try suite.run(scenario)
     }
 
-    @Test("every engine", arguments: Engine.allCases, scenarios)
-    func everyEngine(engine: Engine, scenario: ConformanceScenario) throws {
+    @Test("every engine", arguments: RateLimitEngine.allCases, scenarios)
+    func everyEngine(engine: RateLimitEngine, scenario: ConformanceScenario) throws {
         try engine.conformance { $0 }.run(scenario)
     }
 }

@@ -33,12 +33,10 @@ public final class ManualClock: RateLimitClock, Sendable {
     /// - Throws: ``RateLimitError/Code/invalidConfiguration`` naming the duration otherwise; the
     ///   clock is unchanged.
     public func advance(by duration: Duration) throws(RateLimitError) {
-        let (seconds, attoseconds) = duration.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow, attoseconds % 1_000_000_000 == 0, duration >= .zero else {
+        guard let nanoseconds = duration.wholeNanoseconds, nanoseconds >= 0 else {
             throw .invalidConfiguration("clock advance", duration, allowed: "a whole number of nanoseconds in 0 ns...\(Int64.max) ns")
         }
-        try self.advance(nanoseconds: scaled + attoseconds / 1_000_000_000)
+        try self.advance(nanoseconds: nanoseconds)
     }
 
     /// Moves the clock forward by `nanoseconds`, in `0...(Int64.max − reading)`.

@@ -63,11 +63,11 @@ package struct BucketArithmetic: Hashable, Sendable {
             guard largest >= 1 else {
                 // Not even one token fits: the interval itself is too long for this refill.
                 let longest = mode == .stepped ? BucketPolicy.maximumWindowTicks / refill : BucketPolicy.maximumWindowTicks
-                throw BucketPolicy.invalid(
+                throw .invalidPolicy(
                     "interval \(BucketPolicy.format(intervalNanoseconds)) for \(policy): one refill spans more than the 2^61-tick window; interval must be in 1 ns...\(longest) ns"
                 )
             }
-            throw BucketPolicy.invalid(
+            throw .invalidPolicy(
                 "capacity \(capacity) for \(policy): the time to refill from empty would overflow the 2^61-tick window; capacity must be in 1...\(largest)"
             )
         }

@@ -190,8 +190,7 @@ extension RateLimiterConformance {
             let policy = try context.policy(200, 100, every: .milliseconds(100), mode)
             let clock = MonotonicClock()
             let limiter = try context.limiter(policy, clock: clock)
-            let (seconds, attoseconds) = self.realClockDuration.components
-            let duration = seconds * nanosecondsPerSecond + attoseconds / 1_000_000_000
+            let duration = self.realClockDuration.saturatingNanoseconds
             let start = clock.monotonicNanoseconds()
             let logs = SaturationRun.run(limiter, key: context.key(0), threads: threads, clock: clock, start: start, until: start + duration)
             let end = clock.monotonicNanoseconds()

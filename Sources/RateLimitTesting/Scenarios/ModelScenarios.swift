@@ -50,8 +50,7 @@ extension RateLimiterConformance {
         let limiter = try context.limiter(policy, maxKeys: 64 * keys, clock: clock)  // far from the bound, even per shard
         var models = Array(repeating: ReferenceBucket(policy: policy), count: keys)
         var random = SplitMix64(seed: seed)
-        let (seconds, attoseconds) = policy.interval.components
-        let interval = seconds * nanosecondsPerSecond + attoseconds / 1_000_000_000
+        let interval = policy.interval.saturatingNanoseconds
         let perToken = max(1, interval / Int64(policy.refill))
         // The time to refill from empty, capped so that sums stay far from overflow.
         let window = Int64(min(Int128(policy.capacity) * Int128(interval) / Int128(policy.refill) + 1, Int128(1) << 50))

@@ -96,8 +96,7 @@ private struct StaleLedger<Key: Hashable & Sendable> {
     func bound(for key: Int) -> Int {
         guard let first = self.firstReading[key], let last = self.lastReading[key] else { return 0 }
         let span = Int128((self.spansEngineReadings ? self.latest : last) - first)
-        let (seconds, attoseconds) = self.policy.interval.components
-        let interval = Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
+        let interval = self.policy.interval.totalNanoseconds
         let refill = Int128(self.policy.refill)
         let earned = self.policy.mode == .stepped ? refill * ((span + interval - 1) / interval) : refill * span / interval
         return self.policy.capacity + Int(earned) + self.forgiven[key, default: 0]

@@ -3,7 +3,7 @@
 /// A small concurrent situation whose every schedule the explorer runs.
 struct InterleavingScenario: Sendable, CustomStringConvertible {
     var name: String
-    var engine: Engine
+    var engine: RateLimitEngine
     /// For the sharded engine: the shard count.
     var shards = 1
     var policy: BucketPolicy
@@ -37,11 +37,12 @@ struct InterleavingScenario: Sendable, CustomStringConvertible {
     }
 
     func makeLimiter() throws -> any BoundedRateLimiter<ProbeKey> {
-        switch self.engine {
-        case .mutex: try MutexRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
-        case .atomic: try AtomicRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
-        case .sharded: try ShardedRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock(), shards: self.shards)
+        // The scenarios pin the shard count (the registry builds the default one); every other
+        // engine comes from the registry, so a new engine is explored without an edit here.
+        if self.engine == .sharded {
+            return try ShardedRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock(), shards: self.shards)
         }
+        return try self.engine.make(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
     }
 
     /// The shard of a key: the low bits of its hash (see `ShardedRateLimiter`).

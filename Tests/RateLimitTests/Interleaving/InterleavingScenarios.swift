@@ -51,7 +51,7 @@ extension InterleavingScenario {
 
     /// The report's race: A read 12.5 s, then B, with a 15 s reading, drops A's key (full at 15 s)
     /// to make room; A then finds the key absent.
-    static func staleReaderMeetsDrop(_ engine: Engine, _ mode: RefillMode, shards: Int = 1) -> Self {
+    static func staleReaderMeetsDrop(_ engine: RateLimitEngine, _ mode: RefillMode, shards: Int = 1) -> Self {
         InterleavingScenario(
             name: "stale reader meets a drop (\(mode))",
             engine: engine,
@@ -94,7 +94,7 @@ extension InterleavingScenario {
     /// A reader takes a token from the very bucket a writer is evicting: either the reader's
     /// compare-and-swap wins and the writer ranks again, or the writer's wins and the reader
     /// retries under the lock.
-    static func readerRacesEviction(_ engine: Engine) -> Self {
+    static func readerRacesEviction(_ engine: RateLimitEngine) -> Self {
         InterleavingScenario(
             name: "reader races the eviction of its bucket",
             engine: engine,
@@ -114,7 +114,7 @@ extension InterleavingScenario {
 
     /// Keys 1 and 3 share a home slot; B drops key 1 and shifts key 3 back into its slot while A
     /// probes for key 3.
-    static func backwardShiftHidesKey(_ engine: Engine) -> Self {
+    static func backwardShiftHidesKey(_ engine: RateLimitEngine) -> Self {
         InterleavingScenario(
             name: "backward shift moves the key a reader probes for",
             engine: engine,
@@ -136,7 +136,7 @@ extension InterleavingScenario {
 
     /// B's insert grows the index and waits for the grace period while A is inside a read
     /// section on the old index.
-    static func growWhileReading(_ engine: Engine) -> Self {
+    static func growWhileReading(_ engine: RateLimitEngine) -> Self {
         InterleavingScenario(
             name: "index grows while a reader probes the old one",
             engine: engine,
@@ -153,7 +153,7 @@ extension InterleavingScenario {
     /// B's request finds the epoch due and rebases — shutting the lock-free path, waiting for
     /// readers, dropping full buckets, shifting the rest — while A takes tokens from a bucket that
     /// survives the rebase, with a reading from before it.
-    static func rebaseWhileDeciding(_ engine: Engine) -> Self {
+    static func rebaseWhileDeciding(_ engine: RateLimitEngine) -> Self {
         InterleavingScenario(
             name: "rebase while a reader decides",
             engine: engine,
@@ -171,7 +171,7 @@ extension InterleavingScenario {
     /// index (a second grace period, of the other phase parity) while A decides on the lock-free
     /// path: a reader that counted itself in a phase already drained would be missed by the
     /// second.
-    static func twoGracePeriods(_ engine: Engine) -> Self {
+    static func twoGracePeriods(_ engine: RateLimitEngine) -> Self {
         InterleavingScenario(
             name: "rebase then growth around a reader",
             engine: engine,
@@ -199,7 +199,7 @@ extension InterleavingScenario {
     }
 
     /// Two callers create and update one key: both may find it absent and queue for the lock.
-    static func twoCallersOneKey(_ engine: Engine, shards: Int = 1) -> Self {
+    static func twoCallersOneKey(_ engine: RateLimitEngine, shards: Int = 1) -> Self {
         InterleavingScenario(
             name: "two callers create and drain one key",
             engine: engine,
@@ -216,7 +216,7 @@ extension InterleavingScenario {
     }
 
     /// A stale and a fresh reading race on one tracked key's compare-and-swap.
-    static func staleAndFreshOnOneKey(_ engine: Engine, _ mode: RefillMode) -> Self {
+    static func staleAndFreshOnOneKey(_ engine: RateLimitEngine, _ mode: RefillMode) -> Self {
         InterleavingScenario(
             name: "stale and fresh readings race on one key (\(mode))",
             engine: engine,
@@ -233,7 +233,7 @@ extension InterleavingScenario {
 
     /// Two writers insert at once into a full table: one drops the full buckets, the other finds
     /// room or drops what is left; a stale peek of a dropped key must see the floor.
-    static func twoWritersFullTable(_ engine: Engine, shards: Int = 1) -> Self {
+    static func twoWritersFullTable(_ engine: RateLimitEngine, shards: Int = 1) -> Self {
         InterleavingScenario(
             name: "two writers insert into a full table",
             engine: engine,
