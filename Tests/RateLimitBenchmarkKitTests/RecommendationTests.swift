@@ -68,6 +68,17 @@ struct RecommendationTests {
         }
         #expect(MarkdownRenderer.render(report, chartFiles: [.churn: "c.svg"]).contains("![churn](c.svg)"))
     }
+
+    @Test func theTableAlignsNamesLeftAndFiguresRight() {
+        let cells = [Self.cell(.mutex, .churn, threads: 1, ops: 5e6), Self.cell(.floor, .churn, threads: 16, ops: 4e7)]
+        let lines = ResultTable.render(cells).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("workload engine threads Mops/s"))
+        #expect(lines[1].allSatisfy { $0 == "-" || $0 == " " })
+        #expect(lines[2].hasPrefix("churn    mutex        1   5.00"))
+        #expect(lines[3].hasPrefix("churn    floor       16   40.0"))
+        #expect(lines.allSatisfy { $0.count == lines[0].count })
+    }
 }
 
 import Foundation
