@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/ordo-one/TextTable", from: "0.0.2"),
     ],
     targets: [
         // What Glibc does not export to Swift: the rseq CPU id, the adaptive pthread mutex and the
@@ -154,8 +155,8 @@ let package = Package(
             dependencies: [
                 "RateLimit",
                 "RateLimitTesting",
-                "CRateLimitShims",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "TextTable", package: "TextTable"),
             ]
         ),
         .executableTarget(
@@ -170,7 +171,11 @@ let package = Package(
             ],
             path: "Sources/RateLimitBench"
         ),
-        .testTarget(name: "RateLimitBenchmarkKitTests", dependencies: ["RateLimitBenchmarkKit", "RateLimitTesting"]),
+        .testTarget(
+            name: "RateLimitBenchmarkKitTests",
+            dependencies: ["RateLimitBenchmarkKit", "RateLimit", "RateLimitTesting"]
+        ),
+        .testTarget(name: "RateLimitBenchTests", dependencies: ["ratelimit-bench", "RateLimitBenchmarkKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -36,7 +36,7 @@ struct RecommendCommand: ParsableCommand {
         // A hot distribution is two keys: one never dry and, with a deny share, one always empty.
         let workload: Workload = self.distribution == .zipf ? .zipfAllow : .uniformAllow
         let keys = self.distribution == .hot ? 2 : self.keys
-        let engines: [BenchmarkEngine] = [.mutex, .atomic, .sharded]
+        let engines = RateLimitEngine.allCases.map(BenchmarkEngine.engine)
         let plan = BenchmarkPlan(
             engines: engines,
             workloads: [workload],

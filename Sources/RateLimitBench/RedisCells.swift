@@ -39,18 +39,31 @@ enum RedisCells {
         let limiter = try RedisRateLimiter<String>(policy: self.policy, configuration: configuration, failurePolicy: .throwError, logger: logger)
         try await limiter.waitUntilConnected()
         defer { Task { await limiter.shutdown() } }
-        let names = (0..<plan.keys).map(self.keyName)
+        let names = (0..<plan.settings.keys).map(self.keyName)
         var cells: [CellResult] = []
         for callers in plan.threads {
             // A short warm-up fills the connections' pipelines and Redis's caches.
             _ = try await self.measure(limiter, names: names, callers: callers, duration: .milliseconds(300))
             var measurements: [RepetitionMeasurement] = []
             for repetition in 1...plan.repetitions {
-                let measurement = try await self.measure(limiter, names: names, callers: callers, duration: plan.duration)
+                let measurement = try await self.measure(
+                    limiter,
+                    names: names,
+                    callers: callers,
+                    duration: plan.settings.duration
+                )
                 measurements.append(measurement)
                 progress("redis × \(callers) callers, rep \(repetition): \(Int(measurement.operationsPerSecond)) ops/s")
             }
-            cells.append(BenchmarkRunner.summarise(measurements, engine: .redis, workload: .uniformAllow, threads: callers, plan: plan, bytesPerKey: nil))
+            let cell = BenchmarkRunner.summarise(
+                measurements,
+                engine: EngineSelection.redis.name,
+                workload: .uniformAllow,
+                threads: callers,
+                plan: plan,
+                bytesPerKey: nil
+            )
+            cells.append(cell)
         }
         return cells
     }
@@ -71,8 +84,7 @@ enum RedisCells {
                         let name = names[Int.random(in: 0..<names.count, using: &random)]
                         let started = clock.now
                         if try await limiter.acquire(name, cost: 1).isAllowed { allowed += 1 }
-                        let (seconds, attoseconds) = (clock.now - started).components
-                        _ = latency.record(UInt64(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
+                        _ = latency.record(UInt64(max(0, (clock.now - started).saturatingNanoseconds)))
                         operations += 1
                     }
                     return (operations, allowed, latency)
@@ -82,12 +94,12 @@ enum RedisCells {
             for try await tally in group { all.append(tally) }
             return all
         }
-        let (seconds, attoseconds) = (clock.now - start).components
+        let elapsed = (clock.now - start).saturatingNanoseconds
         var latency = RepetitionMeasurement.makeHistogram()
         for tally in tallies { latency.add(tally.2) }
         return RepetitionMeasurement(
             operations: tallies.reduce(0) { $0 + $1.0 },
-            elapsedNanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000,
+            elapsedNanoseconds: elapsed,
             allowed: tallies.reduce(0) { $0 + $1.1 },
             latency: latency,
             residentSamples: []

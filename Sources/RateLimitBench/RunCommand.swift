@@ -10,8 +10,11 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Sweeps engines × workloads × thread counts and recommends an engine (the default command)."
     )
 
-    @Option(help: "Engines to measure: mutex, atomic, sharded, floor, tutorial, and redis (needs --redis).", transform: parsing(BenchmarkEngine.parseList))
-    var engines: [BenchmarkEngine] = BenchmarkEngine.localEngines
+    @Option(
+        help: "Engines to measure: mutex, atomic, sharded, floor, tutorial, and redis (needs --redis).",
+        transform: parsing(EngineSelection.parseList)
+    )
+    var engines: [EngineSelection] = BenchmarkEngine.localEngines.map(EngineSelection.local)
 
     @Option(help: "The Redis server for the redis engine, such as redis://127.0.0.1:6379; its cells run uniform-allow with --threads concurrent callers.")
     var redis: String?
@@ -61,14 +64,14 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--engines redis needs --redis URL, such as redis://127.0.0.1:6379")
         }
         guard !self.label.isEmpty, self.label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw ValidationError("invalid label '\(self.label)': must be letters, digits, '-' or '_'")
+            throw ValidationError(ArgumentError.invalid("label", self.label, mustBe: "letters, digits, '-' or '_'").description)
         }
     }
 
     func run() async throws {
         try self.allocator.activate()
         let plan = BenchmarkPlan(
-            engines: self.engines.filter { $0 != .redis },
+            engines: self.engines.compactMap(\.local),
             workloads: self.workloads,
             threads: self.threads,
             keys: self.keys,
@@ -91,9 +94,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         var cells = plan.engines.isEmpty ? [] : BenchmarkRunner.run(plan, bytesPerKey: bytesPerKey, progress: progress)
         if let url = self.redis, self.engines.contains(.redis) {
-            var redisPlan = plan
-            redisPlan.engines = [.redis]
-            cells += try await RedisCells.run(url: url, pool: self.redisPool, plan: redisPlan, progress: progress)
+            // Its threads, repetitions and settings: the cells are Redis's, whatever `engines` says.
+            cells += try await RedisCells.run(url: url, pool: self.redisPool, plan: plan, progress: progress)
         }
         let report = BenchmarkReport(
             machine: machine,
@@ -103,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
             recommendation: Recommendation.make(from: cells, threads: machine.cores)
         )
         switch self.format {
-        case .table: print(TextTable.render(cells), terminator: "")
+        case .table: print(ResultTable.render(cells), terminator: "")
         case .json: print(try ResultFiles.json(report), terminator: "")
         case .csv: print(CSVRenderer.render(cells), terminator: "")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RateLimit
 import RateLimitBenchmarkKit
 
 /// Correctness under contention for a long time; exits non-zero on any violation.
@@ -10,13 +11,15 @@ struct StressCommand: ParsableCommand {
     )
 
     @Option(help: "Engines: mutex, atomic, sharded.", transform: parsing { text throws(ArgumentError) in
-        let engines = try BenchmarkEngine.parseList(text)
-        if let reference = engines.first(where: { !$0.isRateLimiter }) {
-            throw ArgumentError("'\(reference)' is a reference row, not an engine: allowed values are mutex, atomic, sharded")
+        try BenchmarkEngine.parseList(text).map { engine throws(ArgumentError) in
+            guard let engine = engine.rateLimitEngine else {
+                let allowed = RateLimitEngine.names
+                throw ArgumentError("'\(engine)' is a reference row, not an engine: allowed values are \(allowed)")
+            }
+            return engine
         }
-        return engines
     })
-    var engines: [BenchmarkEngine] = [.mutex, .atomic, .sharded]
+    var engines: [RateLimitEngine] = RateLimitEngine.allCases
 
     @Option(parsing: .unconditional, help: "Thread counts, comma-separated, each in 1...1024; rounds cycle through them.", transform: parsing(ArgumentParsing.threadCounts))
     var threads: [Int] = [1, 2, 4, 8, 16, 32]

@@ -1,7 +1,7 @@
 /// One cell's result, in the stable JSON schema other tools read (see the README's
 /// "Benchmark output" section). Optional fields are `null` where they do not apply.
 package struct CellResult: Codable, Hashable, Sendable {
-    package var engine: BenchmarkEngine
+    package var engine: EngineName
     package var workload: Workload
     package var threads: Int
     /// Distinct keys (the bound on tracked keys for `churn`).

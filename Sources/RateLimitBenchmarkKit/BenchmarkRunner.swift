@@ -1,47 +1,5 @@
 import Histogram
 
-/// What to measure.
-package struct BenchmarkPlan: Sendable {
-    package var engines: [BenchmarkEngine]
-    package var workloads: [Workload]
-    package var threads: [Int]
-    package var keys: Int
-    package var duration: Duration
-    package var repetitions: Int
-    package var clock: ClockChoice
-    /// The allocator this process runs with, for the record.
-    package var allocator: String
-    /// For mixed workloads (`recommend`): the share of requests aimed at always-empty buckets.
-    package var denyRatio: Double
-
-    package init(
-        engines: [BenchmarkEngine],
-        workloads: [Workload],
-        threads: [Int],
-        keys: Int,
-        duration: Duration,
-        repetitions: Int,
-        clock: ClockChoice,
-        allocator: String = "system",
-        denyRatio: Double = 0
-    ) {
-        self.engines = engines
-        self.workloads = workloads
-        self.threads = threads
-        self.keys = keys
-        self.duration = duration
-        self.repetitions = repetitions
-        self.clock = clock
-        self.allocator = allocator
-        self.denyRatio = denyRatio
-    }
-
-    /// The number of repetitions to run in all.
-    package var repetitionCount: Int {
-        self.engines.count * self.workloads.count * self.threads.count * self.repetitions
-    }
-}
-
 /// Runs a plan cell by cell and summarises each cell's repetitions.
 package enum BenchmarkRunner {
     /// Measures every cell of `plan`. Repetitions of a workload and thread count cycle through the
@@ -50,7 +8,11 @@ package enum BenchmarkRunner {
     /// - Parameters:
     ///   - bytesPerKey: Per-engine memory figures (see ``MemoryProbe``), attached to its cells.
     ///   - progress: Called with a line after every repetition.
-    package static func run(_ plan: BenchmarkPlan, bytesPerKey: [BenchmarkEngine: Double], progress: (String) -> Void) -> [CellResult] {
+    package static func run(
+        _ plan: BenchmarkPlan,
+        bytesPerKey: [BenchmarkEngine: Double],
+        progress: (String) -> Void
+    ) -> [CellResult] {
         var results: [CellResult] = []
         var done = 0
         for workload in plan.workloads {
@@ -58,25 +20,26 @@ package enum BenchmarkRunner {
                 var measurements: [BenchmarkEngine: [RepetitionMeasurement]] = [:]
                 for repetition in 1...plan.repetitions {
                     for engine in plan.engines {
-                        let cell = CellConfiguration(
-                            engine: engine,
-                            workload: workload,
-                            threads: threads,
-                            keys: plan.keys,
-                            clock: plan.clock,
-                            duration: plan.duration,
-                            denyRatio: plan.denyRatio
-                        )
-                        let measurement = CellRunner.measure(cell)
+                        let measurement = CellRunner.measure(plan.cell(engine, workload, threads: threads))
                         measurements[engine, default: []].append(measurement)
                         done += 1
-                        progress("[\(done)/\(plan.repetitionCount)] \(workload) × \(threads) thr, \(engine) rep \(repetition): \(millions(measurement.operationsPerSecond)) M ops/s")
+                        progress(
+                            "[\(done)/\(plan.repetitionCount)] \(workload) × \(threads) thr, \(engine) rep \(repetition): "
+                                + "\(millions(measurement.operationsPerSecond)) M ops/s"
+                        )
                     }
                 }
                 var cells = plan.engines.map { engine in
-                    self.summarise(measurements[engine] ?? [], engine: engine, workload: workload, threads: threads, plan: plan, bytesPerKey: bytesPerKey[engine])
+                    self.summarise(
+                        measurements[engine] ?? [],
+                        engine: EngineName(engine),
+                        workload: workload,
+                        threads: threads,
+                        plan: plan,
+                        bytesPerKey: bytesPerKey[engine]
+                    )
                 }
-                if let floor = cells.first(where: { $0.engine == .floor }), floor.opsPerSecond > 0 {
+                if let floor = cells.first(where: { $0.engine == EngineName(.floor) }), floor.opsPerSecond > 0 {
                     for index in cells.indices {
                         cells[index].ratioToFloor = cells[index].opsPerSecond / floor.opsPerSecond
                     }
@@ -90,14 +53,15 @@ package enum BenchmarkRunner {
     /// Summarises the repetitions of one cell: median ops/s with min and max, merged latency.
     package static func summarise(
         _ measurements: [RepetitionMeasurement],
-        engine: BenchmarkEngine,
+        engine: EngineName,
         workload: Workload,
         threads: Int,
         plan: BenchmarkPlan,
         bytesPerKey: Double?
     ) -> CellResult {
         let rates = measurements.map(\.operationsPerSecond).sorted()
-        let median = rates.isEmpty ? 0 : (rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2)
+        let middle = rates.count / 2
+        let median = rates.isEmpty ? 0 : (rates.count % 2 == 1 ? rates[middle] : (rates[middle - 1] + rates[middle]) / 2)
         var latency = WorkerTally.makeHistogram()
         for measurement in measurements {
             latency.add(measurement.latency)
@@ -113,13 +77,12 @@ package enum BenchmarkRunner {
                 drift = Double(high - low) / Double(high)
             }
         }
-        let (seconds, attoseconds) = plan.duration.components
         return CellResult(
             engine: engine,
             workload: workload,
             threads: threads,
-            keys: workload == .churn ? Workload.churnMaxKeys : plan.keys,
-            clock: plan.clock,
+            keys: workload == .churn ? Workload.churnMaxKeys : plan.settings.keys,
+            clock: plan.settings.clock,
             opsPerSecond: median,
             opsPerSecondMin: rates.first ?? 0,
             opsPerSecondMax: rates.last ?? 0,
@@ -129,7 +92,8 @@ package enum BenchmarkRunner {
             maxNanoseconds: latency.max,
             allowed: allowed,
             denied: operations - allowed,
-            casRetriesPerOp: retries.isEmpty || operations == 0 ? nil : Double(retries.reduce(0, +)) / Double(operations),
+            casRetriesPerOp: retries.isEmpty || operations == 0
+                ? nil : Double(retries.reduce(0, +)) / Double(operations),
             evictions: evictions.isEmpty ? nil : evictions.reduce(0, +),
             bytesPerKey: bytesPerKey,
             nanosecondsPerOpPerThread: median > 0 ? Double(threads) * 1e9 / median : 0,
@@ -137,8 +101,8 @@ package enum BenchmarkRunner {
             residentBytes: measurements.last?.residentSamples.last ?? 0,
             residentDriftSecondHalf: drift,
             repetitions: measurements.count,
-            durationSeconds: Double(seconds) + Double(attoseconds) / 1e18,
-            allocator: plan.allocator
+            durationSeconds: plan.settings.duration / .seconds(1),
+            allocator: plan.settings.allocator
         )
     }
 }

@@ -10,63 +10,9 @@ import RateLimit
 import RateLimitTesting
 import Synchronization
 
-/// One cell of the sweep: an engine, a workload and a thread count.
-package struct CellConfiguration: Hashable, Sendable {
-    package var engine: BenchmarkEngine
-    package var workload: Workload
-    package var threads: Int
-    /// Distinct keys for the keyed workloads.
-    package var keys: Int
-    package var clock: ClockChoice
-    /// How long the threads run, per repetition.
-    package var duration: Duration
-    /// For mixed workloads (`recommend`): the share of requests aimed at always-empty buckets.
-    package var denyRatio: Double
-
-    package init(engine: BenchmarkEngine, workload: Workload, threads: Int, keys: Int, clock: ClockChoice, duration: Duration, denyRatio: Double = 0) {
-        self.engine = engine
-        self.workload = workload
-        self.threads = threads
-        self.keys = keys
-        self.clock = clock
-        self.duration = duration
-        self.denyRatio = denyRatio
-    }
-}
-
-/// What one repetition of a cell measured.
-package struct RepetitionMeasurement: Sendable {
-    package var operations: Int
-    package var elapsedNanoseconds: Int64
-    package var allowed: Int
-    package var latency: Histogram<UInt64>
-    package var casRetries: Int?
-    package var evictions: Int?
-    /// Full buckets dropped during the run (bounded engines only).
-    package var expirations: Int?
-    /// Resident memory sampled at eight even points of the run.
-    package var residentSamples: [Int]
-
-    package init(operations: Int, elapsedNanoseconds: Int64, allowed: Int, latency: Histogram<UInt64>, residentSamples: [Int]) {
-        self.operations = operations
-        self.elapsedNanoseconds = elapsedNanoseconds
-        self.allowed = allowed
-        self.latency = latency
-        self.residentSamples = residentSamples
-    }
-
-    /// An empty histogram of the harness's range: 1 ns to 10 s at three significant digits.
-    package static func makeHistogram() -> Histogram<UInt64> {
-        WorkerTally.makeHistogram()
-    }
-
-    package var operationsPerSecond: Double {
-        Double(self.operations) * 1e9 / Double(max(self.elapsedNanoseconds, 1))
-    }
-}
-
-/// Runs cells. Workers are real threads started behind a barrier; the cell's clock starts when the
-/// last worker is ready and stops when the measuring thread raises the stop flag.
+/// Runs cells. Workers are real threads started behind a barrier (``RealThreads/Group``); the
+/// cell's clock starts when the last worker is ready and stops when the measuring thread raises
+/// the stop flag.
 package enum CellRunner {
     /// One in this many operations is timed, so that timing does not dominate what it measures.
     package static let latencySampleInterval = 128
@@ -79,11 +25,12 @@ package enum CellRunner {
     package static func measure(_ cell: CellConfiguration) -> RepetitionMeasurement {
         // Concrete key and clock types all the way down, so that the compiler specialises each
         // engine's generic code: an existential here would leave `acquire` generic and slow.
-        switch (cell.workload, cell.clock) {
-        case (.uniformIP, .precise): self.measure(cell, clock: MonotonicClock(), keys: self.addresses(cell.keys))
-        case (.uniformIP, .coarse): self.measure(cell, clock: CoarseMonotonicClock(), keys: self.addresses(cell.keys))
-        case (_, .precise): self.measure(cell, clock: MonotonicClock(), keys: Array(0..<cell.keys))
-        case (_, .coarse): self.measure(cell, clock: CoarseMonotonicClock(), keys: Array(0..<cell.keys))
+        let keys = cell.settings.keys
+        return switch (cell.workload, cell.settings.clock) {
+        case (.uniformIP, .precise): self.measure(cell, clock: MonotonicClock(), keys: self.addresses(keys))
+        case (.uniformIP, .coarse): self.measure(cell, clock: CoarseMonotonicClock(), keys: self.addresses(keys))
+        case (_, .precise): self.measure(cell, clock: MonotonicClock(), keys: Array(0..<keys))
+        case (_, .coarse): self.measure(cell, clock: CoarseMonotonicClock(), keys: Array(0..<keys))
         }
     }
 
@@ -92,23 +39,32 @@ package enum CellRunner {
         (0..<count).map { index in "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)" }
     }
 
-    private static func measure<Key: Hashable & Sendable, Clock: RateLimitClock>(_ cell: CellConfiguration, clock: Clock, keys: [Key]) -> RepetitionMeasurement {
-        let policy = cell.workload == .churn ? Workload.churnPolicy() : Workload.neverDryPolicy()
-        let maxKeys = cell.workload == .churn ? Workload.churnMaxKeys : max(cell.keys, RateLimiterDefaults.maxKeys)
+    private static func measure<Key: Hashable & Sendable, Clock: RateLimitClock>(
+        _ cell: CellConfiguration,
+        clock: Clock,
+        keys: [Key]
+    ) -> RepetitionMeasurement {
+        let churn = cell.workload == .churn
+        let policy = churn ? Workload.churnPolicy() : Workload.neverDryPolicy()
+        let maxKeys = churn ? Workload.churnMaxKeys : max(cell.settings.keys, RateLimiterDefaults.maxKeys)
         do {
+            // An engine switch besides `RateLimitEngine.make`, kept on purpose: concrete types,
+            // so that the compiler specialises each engine's `acquire` into the measured loop, where
+            // `make`'s existential would add a witness-table call to every measured decision.
             switch cell.engine {
-            case .mutex:
-                return self.measure(cell, limiter: try MutexRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock), keys: keys)
-            case .atomic:
-                return self.measure(cell, limiter: try AtomicRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock), keys: keys)
-            case .sharded:
-                return self.measure(cell, limiter: try ShardedRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock), keys: keys)
+            case .engine(.mutex):
+                let limiter = try MutexRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock)
+                return self.measure(cell, limiter: limiter, keys: keys)
+            case .engine(.atomic):
+                let limiter = try AtomicRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock)
+                return self.measure(cell, limiter: limiter, keys: keys)
+            case .engine(.sharded):
+                let limiter = try ShardedRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock)
+                return self.measure(cell, limiter: limiter, keys: keys)
             case .tutorial:
                 return self.measure(cell, limiter: TutorialDesignLimiter<Key>(policy: policy), keys: keys)
             case .floor:
                 return self.measureFloor(cell, clock: clock)
-            case .redis:
-                preconditionFailure("Redis cells are asynchronous: ratelimit-bench measures them itself")
             }
         } catch {
             // The harness's policies and bounds are valid by construction.
@@ -118,16 +74,20 @@ package enum CellRunner {
 
     /// Prepares the limiter for the workload (untimed), then measures it. Generic, so each engine's
     /// loop is specialised and its `acquire` inlined.
-    private static func measure<Limiter: RateLimiter>(_ cell: CellConfiguration, limiter: Limiter, keys: [Limiter.Key]) -> RepetitionMeasurement {
+    private static func measure<Limiter: RateLimiter>(
+        _ cell: CellConfiguration,
+        limiter: Limiter,
+        keys: [Limiter.Key]
+    ) -> RepetitionMeasurement {
         let capacity = limiter.policy.capacity
         let statisticsBefore = (limiter as? any BoundedRateLimiter<Limiter.Key>)?.statistics
-        let work: @Sendable (Int, WorkerGroup, PerThreadResults<WorkerTally>) -> Void
+        let work: @Sendable (Int, StopFlag, PerThreadResults<WorkerTally>) -> Void
         switch cell.workload {
         case .hotAllow, .hotDeny:
             let key = keys[0]
             _ = limiter.acquire(key, cost: cell.workload == .hotDeny ? capacity : 1)
-            work = { thread, group, results in
-                results.update(thread) { tally in self.loop(limiter, group: group, tally: &tally) { _ in key } }
+            work = { thread, stop, results in
+                results.update(thread) { tally in self.loop(limiter, stop: stop, tally: &tally) { _ in key } }
             }
         case .uniformAllow, .zipfAllow, .uniformIP:
             // Track every key, and drain the share aimed at empty buckets: at least one key on
@@ -135,17 +95,17 @@ package enum CellRunner {
             // run: a drained bucket earns a token back after a second, so slow set-up work in
             // between (generating the streams, much slower under sanitizers) would turn denials
             // into admissions.
-            let denyKeys = Self.denyKeyCount(keys: keys.count, ratio: cell.denyRatio)
+            let denyKeys = Self.denyKeyCount(keys: keys.count, ratio: cell.settings.denyRatio)
             let streams = self.keyStreams(cell, keys: keys, denyKeys: denyKeys)
             for (index, key) in keys.enumerated() {
                 _ = limiter.acquire(key, cost: index < denyKeys ? capacity : 1)
             }
-            work = { thread, group, results in
+            work = { thread, stop, results in
                 let stream = streams[thread]
                 let mask = stream.count - 1
                 results.update(thread) { tally in
                     stream.withUnsafeBufferPointer { stream in
-                        self.loop(limiter, group: group, tally: &tally) { stream[$0 & mask] }
+                        self.loop(limiter, stop: stop, tally: &tally) { stream[$0 & mask] }
                     }
                 }
             }
@@ -157,9 +117,11 @@ package enum CellRunner {
             for index in 0..<Workload.churnMaxKeys {
                 _ = limiter.acquire(makeKey(1 << 50 | index))
             }
-            work = { thread, group, results in
+            work = { thread, stop, results in
                 let base = (thread + 1) << 40
-                results.update(thread) { tally in self.loop(limiter, group: group, tally: &tally) { makeKey(base | $0) } }
+                results.update(thread) { tally in
+                    self.loop(limiter, stop: stop, tally: &tally) { makeKey(base | $0) }
+                }
             }
         }
         var measurement = self.run(cell, work: work)
@@ -190,12 +152,14 @@ package enum CellRunner {
     /// Per-thread key sequences: uniform or Zipf ranks into `keys`; with a deny share, a request
     /// goes to one of the first `denyKeys` (drained) keys with that probability.
     static func keyStreams<Key>(_ cell: CellConfiguration, keys: [Key], denyKeys: Int) -> [[Key]] {
-        let zipf = cell.workload == .zipfAllow ? ZipfDistribution(count: keys.count - denyKeys, exponent: 1.1) : nil
-        let zipfDeny = cell.workload == .zipfAllow && denyKeys > 0 ? ZipfDistribution(count: denyKeys, exponent: 1.1) : nil
+        let zipfian = cell.workload == .zipfAllow
+        let zipf = zipfian ? ZipfDistribution(count: keys.count - denyKeys, exponent: 1.1) : nil
+        let zipfDeny = zipfian && denyKeys > 0 ? ZipfDistribution(count: denyKeys, exponent: 1.1) : nil
         return (0..<cell.threads).map { thread in
             var random = SplitMix64(seed: UInt64(thread) &* 0x9E37_79B9 &+ 17)
             return (0..<self.streamLength).map { _ in
-                let deny = denyKeys == keys.count || (denyKeys > 0 && Double.random(in: 0..<1, using: &random) < cell.denyRatio)
+                let deny = denyKeys == keys.count
+                    || (denyKeys > 0 && Double.random(in: 0..<1, using: &random) < cell.settings.denyRatio)
                 let offset = deny ? 0 : denyKeys
                 let count = deny ? denyKeys : keys.count - denyKeys
                 let rank: Int
@@ -214,7 +178,7 @@ package enum CellRunner {
     @inline(__always)
     static func loop<Limiter: RateLimiter>(
         _ limiter: Limiter,
-        group: WorkerGroup,
+        stop: StopFlag,
         tally: inout WorkerTally,
         key: (Int) -> Limiter.Key
     ) {
@@ -240,13 +204,16 @@ package enum CellRunner {
                     allowed &+= limiter.acquire(next, cost: 1).isAllowed ? 1 : 0
                 }
             }
-        } while !group.stop.load(ordering: .relaxed)
+        } while !stop.isRaised
         tally.operations = operation
         tally.allowed = allowed
     }
 
     /// The floor: a clock read and an uncontended compare-and-swap on a word only this thread uses.
-    private static func measureFloor(_ cell: CellConfiguration, clock: some RateLimitClock) -> RepetitionMeasurement {
+    private static func measureFloor(
+        _ cell: CellConfiguration,
+        clock: some RateLimitClock
+    ) -> RepetitionMeasurement {
         // One word per thread, each on its own 128-byte line.
         let words = UnsafeMutableRawPointer.allocate(byteCount: 128 * cell.threads, alignment: 128)
         for thread in 0..<cell.threads {
@@ -254,21 +221,26 @@ package enum CellRunner {
         }
         defer { words.deallocate() }
         let base = UInt(bitPattern: words)
-        let measurement = self.run(cell) { thread, group, results in
-            let word = UnsafeMutableRawPointer(bitPattern: base + UInt(128 * thread))!.assumingMemoryBound(to: Atomic<Int64>.self)
+        let measurement = self.run(cell) { thread, stop, results in
+            let word = UnsafeMutableRawPointer(bitPattern: base + UInt(128 * thread))!
+                .assumingMemoryBound(to: Atomic<Int64>.self)
             let timer = MonotonicClock()
             results.update(thread) { tally in
                 var operation = 0
                 var untilSample = self.latencySampleInterval
                 var expected: Int64 = 0
-                while !group.stop.load(ordering: .relaxed) {
+                while !stop.isRaised {
                     for _ in 0..<self.batch {
                         operation &+= 1
                         untilSample &-= 1
                         let start = untilSample == 0 ? timer.monotonicNanoseconds() : 0
                         let now = clock.monotonicNanoseconds()
                         // Relaxed: the word is private; the exchange is the cost being measured.
-                        let (exchanged, current) = word.pointee.compareExchange(expected: expected, desired: now, ordering: .relaxed)
+                        let (exchanged, current) = word.pointee.compareExchange(
+                            expected: expected,
+                            desired: now,
+                            ordering: .relaxed
+                        )
                         expected = exchanged ? now : current
                         if untilSample == 0 {
                             untilSample = self.latencySampleInterval
@@ -285,27 +257,32 @@ package enum CellRunner {
 
     /// Starts the workers, releases them together, samples resident memory while they run, stops
     /// them after the cell's duration and collects their tallies.
-    private static func run(_ cell: CellConfiguration, work: @escaping @Sendable (Int, WorkerGroup, PerThreadResults<WorkerTally>) -> Void) -> RepetitionMeasurement {
+    private static func run(
+        _ cell: CellConfiguration,
+        work: @escaping @Sendable (Int, StopFlag, PerThreadResults<WorkerTally>) -> Void
+    ) -> RepetitionMeasurement {
         let results = PerThreadResults(count: cell.threads, initial: WorkerTally())
-        let group = WorkerGroup(count: cell.threads)
-        group.start { thread in work(thread, group, results) }
-        let (seconds, attoseconds) = cell.duration.components
-        let duration = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let stop = StopFlag()
+        let workers = RealThreads.Group(count: cell.threads) { thread in work(thread, stop, results) }
+        let duration = cell.settings.duration.saturatingNanoseconds
         let timer = MonotonicClock()
-        group.release()
+        // The cell's clock starts when the last worker is ready.
+        workers.release()
         let start = timer.monotonicNanoseconds()
         var residentSamples: [Int] = []
         for slice in 1...8 {
             let wake = start + duration * Int64(slice) / 8
             var remaining = wake - timer.monotonicNanoseconds()
             while remaining > 0 {
-                var request = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
+                let (seconds, nanoseconds) = remaining.quotientAndRemainder(dividingBy: 1_000_000_000)
+                var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
                 nanosleep(&request, nil)
                 remaining = wake - timer.monotonicNanoseconds()
             }
             residentSamples.append(ResidentMemory.bytes() ?? 0)
         }
-        group.stopAndJoin()
+        stop.raise()
+        workers.join()
         let elapsed = timer.monotonicNanoseconds() - start
         var latency = WorkerTally.makeHistogram()
         var operations = 0
@@ -324,16 +301,3 @@ package enum CellRunner {
         )
     }
 }
-
-/// What one worker counted.
-struct WorkerTally: Sendable {
-    var operations = 0
-    var allowed = 0
-    var latency = WorkerTally.makeHistogram()
-
-    static func makeHistogram() -> Histogram<UInt64> {
-        // 1 ns to 10 s at three significant digits.
-        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .three)
-    }
-}
-

@@ -11,43 +11,30 @@ package enum MemoryProbe {
     package static func measureInThisProcess(engine: BenchmarkEngine, keys: Int) -> Double? {
         let policy = Workload.neverDryPolicy()
         let before = ResidentMemory.bytes() ?? 0
-        func fill<Limiter: RateLimiter<Int>>(_ limiter: Limiter) -> (Int, Limiter) {
-            for key in 0..<keys { _ = limiter.acquire(key, cost: 1) }
-            let tracked = (limiter as? any BoundedRateLimiter<Int>)?.statistics.trackedKeys ?? keys
-            return (tracked, limiter)
-        }
-        let tracked: Int
-        let growth: Int
-        do {
-            switch engine {
-            case .mutex:
-                let (count, limiter) = fill(try MutexRateLimiter<Int>(policy: policy, maxKeys: keys))
-                (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
-                withExtendedLifetime(limiter) {}
-            case .atomic:
-                let (count, limiter) = fill(try AtomicRateLimiter<Int>(policy: policy, maxKeys: keys))
-                (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
-                withExtendedLifetime(limiter) {}
-            case .sharded:
-                let (count, limiter) = fill(try ShardedRateLimiter<Int>(policy: policy, maxKeys: keys))
-                (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
-                withExtendedLifetime(limiter) {}
-            case .tutorial:
-                let (count, limiter) = fill(TutorialDesignLimiter<Int>(policy: policy))
-                (tracked, growth) = (count, (ResidentMemory.bytes() ?? 0) - before)
-                withExtendedLifetime(limiter) {}
-            case .floor, .redis:
-                return nil
-            }
-        } catch {
+        let limiter: any RateLimiter<Int>
+        switch engine {
+        case .engine(let kind):
+            guard let made = try? kind.make(policy: policy, maxKeys: keys, keyType: Int.self) else { return nil }
+            limiter = made
+        case .tutorial:
+            limiter = TutorialDesignLimiter<Int>(policy: policy)
+        case .floor:
             return nil
         }
+        for key in 0..<keys { _ = limiter.acquire(key, cost: 1) }
+        let growth = (ResidentMemory.bytes() ?? 0) - before
+        let tracked = (limiter as? any BoundedRateLimiter<Int>)?.statistics.trackedKeys ?? keys
+        withExtendedLifetime(limiter) {}
         return tracked > 0 ? Double(growth) / Double(tracked) : nil
     }
 
     /// Runs `executable memory --engine <engine> --keys <keys>` and reads the figure it prints.
-    package static func measureInChild(engine: BenchmarkEngine, keys: Int, executable: String = "/proc/self/exe") -> Double? {
-        guard engine != .floor, engine != .redis else { return nil }
+    package static func measureInChild(
+        engine: BenchmarkEngine,
+        keys: Int,
+        executable: String = "/proc/self/exe"
+    ) -> Double? {
+        guard engine != .floor else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["memory", "--engine", engine.rawValue, "--keys", String(keys)]

@@ -14,7 +14,7 @@ package struct Recommendation: Codable, Hashable, Sendable {
         /// This engine's ops/s over the best engine's on this workload.
         package var ratioToBest: Double
         /// The engine that was fastest on this workload.
-        package var best: BenchmarkEngine
+        package var best: EngineName
     }
 
     package var engine: BenchmarkEngine
@@ -32,9 +32,13 @@ package struct Recommendation: Codable, Hashable, Sendable {
     /// Recommends an engine from `cells` at the measured thread count nearest to `threads`
     /// (the machine's cores when `nil`), or returns `nil` when no engine cell was measured.
     package static func make(from cells: [CellResult], threads wanted: Int) -> Recommendation? {
-        let candidates = cells.filter(\.engine.isRateLimiter)
+        let candidates = cells.filter { $0.engine.benchmarkEngine?.isRateLimiter == true }
         let measuredThreads = Set(candidates.map(\.threads)).sorted()
-        guard let threads = measuredThreads.min(by: { abs($0 - wanted) < abs($1 - wanted) || (abs($0 - wanted) == abs($1 - wanted) && $0 > $1) }) else {
+        // The nearest thread count; of two equally near, the higher.
+        let nearest = measuredThreads.min { lhs, rhs in
+            (abs(lhs - wanted), -lhs) < (abs(rhs - wanted), -rhs)
+        }
+        guard let threads = nearest else {
             return nil
         }
         let atThreads = candidates.filter { $0.threads == threads }
@@ -43,7 +47,7 @@ package struct Recommendation: Codable, Hashable, Sendable {
         for workload in workloads {
             best[workload] = atThreads.filter { $0.workload == workload }.max { $0.opsPerSecond < $1.opsPerSecond }
         }
-        let engines = BenchmarkEngine.allCases.filter { engine in atThreads.contains { $0.engine == engine } }
+        let engines = BenchmarkEngine.allCases.filter { engine in atThreads.contains { $0.engine == EngineName(engine) } }
         // Engines measured on every workload compete; a missing cell would flatter an engine.
         var scored: [(engine: BenchmarkEngine, score: Double, bytes: Double?, evidence: [Evidence])] = []
         for engine in engines {
@@ -51,13 +55,21 @@ package struct Recommendation: Codable, Hashable, Sendable {
             var evidence: [Evidence] = []
             var bytes: Double?
             for workload in workloads {
-                guard let cell = atThreads.first(where: { $0.engine == engine && $0.workload == workload }),
+                guard let cell = atThreads.first(where: { $0.engine == EngineName(engine) && $0.workload == workload }),
                     let top = best[workload], top.opsPerSecond > 0
                 else { break }
                 let ratio = cell.opsPerSecond / top.opsPerSecond
                 logSum += log(max(ratio, 1e-9))
                 bytes = bytes ?? cell.bytesPerKey
-                evidence.append(Evidence(workload: workload, opsPerSecond: cell.opsPerSecond, p99Nanoseconds: cell.p99Nanoseconds, ratioToBest: ratio, best: top.engine))
+                evidence.append(
+                    Evidence(
+                        workload: workload,
+                        opsPerSecond: cell.opsPerSecond,
+                        p99Nanoseconds: cell.p99Nanoseconds,
+                        ratioToBest: ratio,
+                        best: top.engine
+                    )
+                )
             }
             if evidence.count == workloads.count && !workloads.isEmpty {
                 scored.append((engine, exp(logSum / Double(workloads.count)), bytes, evidence))
@@ -71,7 +83,7 @@ package struct Recommendation: Codable, Hashable, Sendable {
         }
         guard let winner = scored.first else { return nil }
         let runnerUp = scored.dropFirst().first
-        let wins = winner.evidence.filter { $0.best == winner.engine }.map(\.workload.rawValue)
+        let wins = winner.evidence.filter { $0.best == EngineName(winner.engine) }.map(\.workload.rawValue)
         var summary = "At \(threads) thread\(threads == 1 ? "" : "s"), choose \(winner.engine): "
         summary += "on average \(decimal(winner.score, digits: 2)) of the fastest engine across \(workloads.count) workload\(workloads.count == 1 ? "" : "s")"
         summary += wins.isEmpty ? "" : " (fastest on \(wins.joined(separator: ", ")))"

@@ -10,7 +10,7 @@ import Synchronization
 package enum StressRunner {
     /// What one engine did over the whole run.
     package struct Outcome: Sendable, CustomStringConvertible {
-        package var engine: BenchmarkEngine
+        package var engine: RateLimitEngine
         package var rounds = 0
         package var decisions = 0
         /// Decisions per kind of clock.
@@ -76,13 +76,18 @@ package enum StressRunner {
 
     /// Runs rounds on `engine` — the four kinds in turn, cycling through `threads` and both refill
     /// modes — until `limit` is reached.
-    package static func run(engine: BenchmarkEngine, threads: [Int], limit: Limit, size: RoundSize = .full, progress: (String) -> Void) -> Outcome {
+    package static func run(
+        engine: RateLimitEngine,
+        threads: [Int],
+        limit: Limit,
+        size: RoundSize = .full,
+        progress: (String) -> Void
+    ) -> Outcome {
         var outcome = Outcome(engine: engine)
         let clock = MonotonicClock()
         let deadline: Int64
         if case .duration(let duration) = limit {
-            let (seconds, attoseconds) = duration.components
-            deadline = clock.monotonicNanoseconds() + seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+            deadline = clock.monotonicNanoseconds() + duration.saturatingNanoseconds
         } else {
             deadline = .max
         }
@@ -113,14 +118,14 @@ package enum StressRunner {
         }
     }
 
-    static func make(_ engine: BenchmarkEngine, _ policy: BucketPolicy, maxKeys: Int, clock: some RateLimitClock) -> any BoundedRateLimiter<Int> {
+    static func make(
+        _ engine: RateLimitEngine,
+        _ policy: BucketPolicy,
+        maxKeys: Int,
+        clock: some RateLimitClock
+    ) -> any BoundedRateLimiter<Int> {
         do {
-            switch engine {
-            case .atomic: return try AtomicRateLimiter<Int>(policy: policy, maxKeys: maxKeys, clock: clock)
-            case .sharded: return try ShardedRateLimiter<Int>(policy: policy, maxKeys: maxKeys, clock: clock)
-            case .mutex: return try MutexRateLimiter<Int>(policy: policy, maxKeys: maxKeys, clock: clock)
-            default: preconditionFailure("\(engine) is not an in-memory engine: the stress command accepts mutex, atomic and sharded")
-            }
+            return try engine.make(policy: policy, maxKeys: maxKeys, clock: clock)
         } catch {
             preconditionFailure("stress policies are valid: \(error)")
         }
@@ -128,7 +133,13 @@ package enum StressRunner {
 
     /// A hot key with random costs on a frozen clock: admitted costs must sum to exactly the
     /// capacity, then to exactly the refill of the interval the clock is moved by.
-    static func frozenHotKey(_ engine: BenchmarkEngine, threads: Int, mode: RefillMode, _ size: RoundSize, _ outcome: inout Outcome) {
+    static func frozenHotKey(
+        _ engine: RateLimitEngine,
+        threads: Int,
+        mode: RefillMode,
+        _ size: RoundSize,
+        _ outcome: inout Outcome
+    ) {
         let capacity = size.hotKeyCapacity
         let policy = try! BucketPolicy(capacity: capacity, refill: capacity / 10, every: .seconds(1), mode: mode)
         let clock = ManualClock()
@@ -144,7 +155,13 @@ package enum StressRunner {
 
     /// Keys far beyond `maxKeys` on a frozen clock: evictions forget debts, but no bucket
     /// incarnation may give more than its capacity — admitted ≤ capacity × insertions.
-    static func frozenEviction(_ engine: BenchmarkEngine, threads: Int, mode: RefillMode, _ size: RoundSize, _ outcome: inout Outcome) {
+    static func frozenEviction(
+        _ engine: RateLimitEngine,
+        threads: Int,
+        mode: RefillMode,
+        _ size: RoundSize,
+        _ outcome: inout Outcome
+    ) {
         let policy = try! BucketPolicy(capacity: 20, refill: 1, every: .seconds(1), mode: mode)
         let limiter = self.make(engine, policy, maxKeys: 64, clock: ManualClock())
         let perThread = size.evictionDecisions
@@ -173,7 +190,13 @@ package enum StressRunner {
     /// admit more than a bucket earns between its earliest and its latest admission's readings
     /// (see `StaleReadingScenarios` for why the bound is per key); evictions (buckets that still
     /// owed tokens) allow a capacity each, counted.
-    static func staleDrops(_ engine: BenchmarkEngine, threads: Int, mode: RefillMode, _ size: RoundSize, _ outcome: inout Outcome) {
+    static func staleDrops(
+        _ engine: RateLimitEngine,
+        threads: Int,
+        mode: RefillMode,
+        _ size: RoundSize,
+        _ outcome: inout Outcome
+    ) {
         let policy = try! BucketPolicy(capacity: 8, refill: 4, every: .milliseconds(1), mode: mode)
         let generationKeys = 8
         let generations = size.generations
@@ -242,8 +265,7 @@ package enum StressRunner {
 
     /// The most a bucket of `policy` earns after its first admission over `span` ns of readings.
     static func earnable(_ policy: BucketPolicy, over span: Int64) -> Int {
-        let (seconds, attoseconds) = policy.interval.components
-        let interval = Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
+        let interval = policy.interval.totalNanoseconds
         let refill = Int128(policy.refill)
         let span = Int128(max(0, span))
         let earned = policy.mode == .smooth ? refill * span / interval : refill * ((span + interval - 1) / interval)
@@ -252,7 +274,13 @@ package enum StressRunner {
 
     /// A hot key on the real clock (300 ms per round) under saturating demand, within bounds that hold
     /// whatever the scheduler does (see `SaturationRun`).
-    static func realClock(_ engine: BenchmarkEngine, threads: Int, mode: RefillMode, _ size: RoundSize, _ outcome: inout Outcome) {
+    static func realClock(
+        _ engine: RateLimitEngine,
+        threads: Int,
+        mode: RefillMode,
+        _ size: RoundSize,
+        _ outcome: inout Outcome
+    ) {
         let policy = try! BucketPolicy(capacity: 200, refill: 100, every: .milliseconds(100), mode: mode)
         let clock = MonotonicClock()
         let limiter = self.make(engine, policy, maxKeys: 1024, clock: clock)

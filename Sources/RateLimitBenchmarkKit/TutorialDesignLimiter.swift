@@ -78,8 +78,7 @@ package final class TutorialDesignLimiter<Key: Hashable & Sendable>: RateLimiter
     /// Creates the limiter; like the tutorial's, it keeps every client it ever saw.
     package init(policy: BucketPolicy) {
         self.policy = policy
-        let (seconds, attoseconds) = policy.interval.components
-        self.interval = Double(seconds) + Double(attoseconds) / 1e18
+        self.interval = policy.interval / .seconds(1)
     }
 
     /// The number of buckets held: it only grows.
@@ -92,7 +91,11 @@ package final class TutorialDesignLimiter<Key: Hashable & Sendable>: RateLimiter
             if let bucket = self.buckets[key] {
                 return bucket
             }
-            let bucket = TokenBucket(maxTokens: self.policy.capacity, refillRate: self.policy.refill, interval: self.interval)
+            let bucket = TokenBucket(
+                maxTokens: self.policy.capacity,
+                refillRate: self.policy.refill,
+                interval: self.interval
+            )
             self.buckets[key] = bucket
             return bucket
         }

@@ -21,7 +21,7 @@ package enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConv
 
     /// Parses a comma-separated list such as `hot-allow,churn`.
     package static func parseList(_ text: String) throws(ArgumentError) -> [Workload] {
-        try parseCommaSeparated(text, allowed: Self.allCases.map(\.rawValue)) { Workload(rawValue: $0) }
+        try ArgumentParsing.list(text, allowed: Self.allCases.map(\.rawValue)) { Workload(rawValue: $0) }
     }
 
     /// The engines' bound on tracked keys in a churn cell.

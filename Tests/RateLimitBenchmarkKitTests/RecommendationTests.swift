@@ -5,7 +5,7 @@ import Testing
 struct RecommendationTests {
     static func cell(_ engine: BenchmarkEngine, _ workload: Workload, threads: Int, ops: Double, bytes: Double? = nil) -> CellResult {
         CellResult(
-            engine: engine, workload: workload, threads: threads, keys: 100, clock: .precise,
+            engine: EngineName(engine), workload: workload, threads: threads, keys: 100, clock: .precise,
             opsPerSecond: ops, opsPerSecondMin: ops, opsPerSecondMax: ops,
             p50Nanoseconds: 40, p99Nanoseconds: 90, p999Nanoseconds: 200, maxNanoseconds: 1000,
             allowed: 1, denied: 0, casRetriesPerOp: nil, evictions: nil, bytesPerKey: bytes,
@@ -67,6 +67,17 @@ struct RecommendationTests {
             #expect(json.contains(field), "\(field)")
         }
         #expect(MarkdownRenderer.render(report, chartFiles: [.churn: "c.svg"]).contains("![churn](c.svg)"))
+    }
+
+    @Test func theTableAlignsNamesLeftAndFiguresRight() {
+        let cells = [Self.cell(.mutex, .churn, threads: 1, ops: 5e6), Self.cell(.floor, .churn, threads: 16, ops: 4e7)]
+        let lines = ResultTable.render(cells).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("workload engine threads Mops/s"))
+        #expect(lines[1].allSatisfy { $0 == "-" || $0 == " " })
+        #expect(lines[2].hasPrefix("churn    mutex        1   5.00"))
+        #expect(lines[3].hasPrefix("churn    floor       16   40.0"))
+        #expect(lines.allSatisfy { $0.count == lines[0].count })
     }
 }
 

@@ -51,7 +51,7 @@ struct RunnerTests {
     /// scripted-stale readings across drops, real clock) in both refill modes at 1 and 4 threads.
     /// Small rounds: a few hundred thousand decisions, in a debug build and under TSan.
     @Test func stressIsCleanOnEveryEngine() async {
-        for engine in [BenchmarkEngine.mutex, .atomic, .sharded] {
+        for engine in [RateLimitEngine.mutex, .atomic, .sharded] {
             let outcome = await RealThreads.offload { StressRunner.run(engine: engine, threads: [1, 4], limit: .rounds(16), size: .small) { _ in } }
             #expect(outcome.isClean, "\(outcome) \(outcome.firstViolations)")
             #expect(outcome.rounds == 16 && Set(outcome.decisionsByClock.keys) == ["frozen", "scripted-stale", "real"], "\(outcome)")
@@ -67,11 +67,11 @@ struct RunnerTests {
         }
         #expect(lines.count == 6)
         #expect(cells.count == 2)
-        let mutex = cells.first { $0.engine == .mutex }
+        let mutex = cells.first { $0.engine == EngineName(.mutex) }
         #expect(mutex?.repetitions == 3)
         #expect(mutex.map { $0.opsPerSecondMin <= $0.opsPerSecond && $0.opsPerSecond <= $0.opsPerSecondMax } == true)
         #expect(mutex?.bytesPerKey == 30)
-        #expect(cells.first { $0.engine == .floor }?.ratioToFloor == 1)
+        #expect(cells.first { $0.engine == EngineName(.floor) }?.ratioToFloor == 1)
         #expect((mutex?.ratioToFloor ?? 0) > 0)
     }
 

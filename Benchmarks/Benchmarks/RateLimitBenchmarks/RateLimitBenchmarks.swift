@@ -56,9 +56,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    register("mutex") { try MutexRateLimiter<Int>(policy: $0, maxKeys: $1) }
-    register("atomic") { try AtomicRateLimiter<Int>(policy: $0, maxKeys: $1) }
-    register("sharded") { try ShardedRateLimiter<Int>(policy: $0, maxKeys: $1) }
+    // Concrete engine types, as ratelimit-bench's cell runner uses: `register` is generic, so each
+    // engine's `acquire` is specialised and these measure the engine, not the witness-table call
+    // that `RateLimitEngine.make`'s existential adds. Exhaustive, so a fourth engine fails to build
+    // here until it is registered.
+    for engine in RateLimitEngine.allCases {
+        switch engine {
+        case .mutex: register(engine.rawValue) { try MutexRateLimiter<Int>(policy: $0, maxKeys: $1) }
+        case .atomic: register(engine.rawValue) { try AtomicRateLimiter<Int>(policy: $0, maxKeys: $1) }
+        case .sharded: register(engine.rawValue) { try ShardedRateLimiter<Int>(policy: $0, maxKeys: $1) }
+        }
+    }
 
     // The gate's own canary: exactly one heap allocation per operation, with that count committed
     // as its threshold (1,000 per iteration of 1,000 operations). Zero everywhere would also be what a malloc counter that silently stopped

@@ -30,9 +30,8 @@ package enum MarkdownRenderer {
             text += "Million decisions per second (ratio to `floor`), p99 latency at \(threads.last ?? 1) threads, bytes per key:\n\n"
             text += "| engine | " + threads.map { "\($0) thr" }.joined(separator: " | ") + " | p99 | B/key |\n"
             text += "|---|" + threads.map { _ in "---:" }.joined(separator: "|") + "|---:|---:|\n"
-            for engine in BenchmarkEngine.allCases {
+            for engine in EngineName.ordered(cells.map(\.engine)) {
                 let rows = cells.filter { $0.engine == engine }
-                guard !rows.isEmpty else { continue }
                 let columns = threads.map { thread -> String in
                     guard let cell = rows.first(where: { $0.threads == thread }) else { return "–" }
                     let ratio = cell.ratioToFloor.map { " (\(decimal($0, digits: 2)))" } ?? ""

@@ -3,13 +3,15 @@
 /// dependencies.
 package enum SVGChart {
     static let palette: [BenchmarkEngine: String] = [
-        .mutex: "#1f77b4", .atomic: "#d62728", .sharded: "#2ca02c", .tutorial: "#9467bd", .floor: "#555555", .redis: "#ff7f0e",
+        .mutex: "#1f77b4", .atomic: "#d62728", .sharded: "#2ca02c", .tutorial: "#9467bd", .floor: "#555555",
     ]
+    /// For engines measured outside the kit, in the order they appear (Redis is the first).
+    static let otherColors = ["#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
     package static func render(workload: Workload, cells: [CellResult], machine: MachineDescription) -> String {
         let cells = cells.filter { $0.workload == workload && $0.opsPerSecond > 0 }
         let threads = Set(cells.map(\.threads)).sorted()
-        let engines = BenchmarkEngine.allCases.filter { engine in cells.contains { $0.engine == engine } }
+        let engines = EngineName.ordered(cells.map(\.engine))
         let width = 720.0, height = 440.0
         let left = 80.0, right = 150.0, top = 50.0, bottom = 60.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
@@ -45,8 +47,8 @@ package enum SVGChart {
         svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#999\"/>\n"
         for (row, engine) in engines.enumerated() {
             let points = cells.filter { $0.engine == engine }.sorted { $0.threads < $1.threads }
-            let color = self.palette[engine] ?? "#000"
-            let dash = engine == .floor ? " stroke-dasharray=\"6 4\"" : ""
+            let color = self.color(of: engine, among: engines)
+            let dash = engine == EngineName(.floor) ? " stroke-dasharray=\"6 4\"" : ""
             let path = points.map { "\(f(x($0.threads))),\(f(y($0.opsPerSecond)))" }.joined(separator: " ")
             svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             for point in points {
@@ -58,6 +60,15 @@ package enum SVGChart {
         }
         svg += "</svg>\n"
         return svg
+    }
+
+    private static func color(of engine: EngineName, among engines: [EngineName]) -> String {
+        if let known = engine.benchmarkEngine {
+            return self.palette[known] ?? "#000"
+        }
+        let others = engines.filter { $0.benchmarkEngine == nil }
+        let index = others.firstIndex(of: engine) ?? 0
+        return index < self.otherColors.count ? self.otherColors[index] : "#000"
     }
 
     private static func f(_ value: Double) -> String {

@@ -1,0 +1,64 @@
+/// What to measure: every engine × workload × thread count, each cell repeated.
+package struct BenchmarkPlan: Sendable {
+    package var engines: [BenchmarkEngine]
+    package var workloads: [Workload]
+    package var threads: [Int]
+    package var repetitions: Int
+    /// What every cell runs with.
+    package var settings: CellSettings
+
+    package init(
+        engines: [BenchmarkEngine],
+        workloads: [Workload],
+        threads: [Int],
+        repetitions: Int,
+        settings: CellSettings
+    ) {
+        self.engines = engines
+        self.workloads = workloads
+        self.threads = threads
+        self.repetitions = repetitions
+        self.settings = settings
+    }
+
+    /// - Parameters:
+    ///   - allocator: The allocator this process runs with, for the record.
+    ///   - denyRatio: For mixed workloads (`recommend`): the share of requests aimed at
+    ///     always-empty buckets.
+    package init(
+        engines: [BenchmarkEngine],
+        workloads: [Workload],
+        threads: [Int],
+        keys: Int,
+        duration: Duration,
+        repetitions: Int,
+        clock: ClockChoice,
+        allocator: String = "system",
+        denyRatio: Double = 0
+    ) {
+        let settings = CellSettings(
+            keys: keys,
+            clock: clock,
+            duration: duration,
+            denyRatio: denyRatio,
+            allocator: allocator
+        )
+        self.init(
+            engines: engines,
+            workloads: workloads,
+            threads: threads,
+            repetitions: repetitions,
+            settings: settings
+        )
+    }
+
+    /// The number of repetitions to run in all.
+    package var repetitionCount: Int {
+        self.engines.count * self.workloads.count * self.threads.count * self.repetitions
+    }
+
+    /// The cell of `engine`, `workload` and `threads` under this plan's settings.
+    func cell(_ engine: BenchmarkEngine, _ workload: Workload, threads: Int) -> CellConfiguration {
+        CellConfiguration(engine: engine, workload: workload, threads: threads, settings: self.settings)
+    }
+}

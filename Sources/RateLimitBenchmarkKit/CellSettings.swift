@@ -1,0 +1,56 @@
+/// What every cell of a plan shares: the keys, clock, duration and deny share it runs with, and
+/// the allocator, for the record.
+package struct CellSettings: Hashable, Sendable {
+    /// Distinct keys for the keyed workloads.
+    package var keys: Int
+    /// The clock the engines read.
+    package var clock: ClockChoice
+    /// How long the threads run, per repetition.
+    package var duration: Duration
+    /// For mixed workloads (`recommend`): the share of requests aimed at always-empty buckets.
+    package var denyRatio: Double
+    /// The allocator this process runs with (`system` or `jemalloc`).
+    package var allocator: String
+
+    package init(
+        keys: Int,
+        clock: ClockChoice,
+        duration: Duration,
+        denyRatio: Double = 0,
+        allocator: String = "system"
+    ) {
+        self.keys = keys
+        self.clock = clock
+        self.duration = duration
+        self.denyRatio = denyRatio
+        self.allocator = allocator
+    }
+}
+
+/// One cell of the sweep: an engine, a workload and a thread count, with the plan's settings.
+package struct CellConfiguration: Hashable, Sendable {
+    package var engine: BenchmarkEngine
+    package var workload: Workload
+    package var threads: Int
+    package var settings: CellSettings
+
+    package init(engine: BenchmarkEngine, workload: Workload, threads: Int, settings: CellSettings) {
+        self.engine = engine
+        self.workload = workload
+        self.threads = threads
+        self.settings = settings
+    }
+
+    package init(
+        engine: BenchmarkEngine,
+        workload: Workload,
+        threads: Int,
+        keys: Int,
+        clock: ClockChoice,
+        duration: Duration,
+        denyRatio: Double = 0
+    ) {
+        let settings = CellSettings(keys: keys, clock: clock, duration: duration, denyRatio: denyRatio)
+        self.init(engine: engine, workload: workload, threads: threads, settings: settings)
+    }
+}
