@@ -4,7 +4,7 @@
 /// The defaults are sized to what this client receives — the limiter's `EVALSHA` reply is one
 /// array of 7 integers, a handshake reply is at most a 40-byte SHA-1 — with ample headroom.
 /// A reply over any cap is a ``RESPProtocolError`` naming the cap, the value and the
-/// ``RedisConfiguration`` setting that raises it.
+/// setting that raises it (the rate limiter's `RedisConfiguration`).
 package struct RESPLimits: Hashable, Sendable {
     /// The longest simple string, error or length line, in bytes (type byte and CRLF excluded).
     package var maximumLineLength: Int
