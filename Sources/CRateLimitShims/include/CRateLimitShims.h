@@ -12,10 +12,10 @@
 #include <stddef.h>
 #include <time.h>
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #if defined(__linux__)
-#include <sched.h>
 #if defined(__has_include)
 #if __has_include(<sys/rseq.h>)
 #include <sys/rseq.h>

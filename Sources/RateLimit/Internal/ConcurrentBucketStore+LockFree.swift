@@ -1,0 +1,78 @@
+import Synchronization
+
+// The decision on a tracked key: a read section, a probe and a compare-and-swap loop.
+extension ConcurrentBucketStore {
+    /// Decides for a tracked key without a lock, or returns `nil` when the lock is needed: the key
+    /// is absent (or hidden by a concurrent move), its entry is being retired, or a rebase is due.
+    ///
+    /// - Complexity: O(1) expected; allocates nothing.
+    @inlinable
+    func decideLockFree(_ key: Key, hash: Int, cost: Int, now: Int64) -> RateLimitDecision? {
+        let token = self.readers.enter()
+        defer { self.readers.exit(token) }
+        // Sequentially consistent loads of everything a writer may unlink or change, here and in
+        // the probe below: they must be ordered after `enter()` (see GracePeriodTracker). On x86-64
+        // they are plain loads.
+        guard now < self.fastPathEnd.load(ordering: .sequentiallyConsistent) else { return nil }
+        // Below `fastPathEnd`, ticks since the epoch are below 2⁶²: no overflow.
+        let elapsed = now &- self.epoch.load(ordering: .sequentiallyConsistent)
+        let nowTicks = elapsed > 0 ? elapsed &* self.arithmetic.ticksPerNanosecond : 0
+        let index = SlotIndex(self.index.load(ordering: .sequentiallyConsistent))
+        let mask = index.mask
+        let tag = HashTag.tag(hash)
+        var slot = HashTag.home(tag, mask: mask)
+        while true {
+            // Loading a non-zero slot also acquires the entry's initialisation, which the writer
+            // published with its store of this slot.
+            let word = index.slots[slot].load(ordering: .sequentiallyConsistent)
+            if word == 0 {
+                return nil
+            }
+            if SlotIndex.tag(of: word) == tag {
+                let entry = self.entries + SlotIndex.entry(of: word)
+                if entry.pointee.key == key {
+                    Interleaving.reach(.probed)
+                    return self.update(entry, cost: cost, nowTicks: nowTicks, token: token)
+                }
+            }
+            Interleaving.reach(.probeStep)
+            slot = (slot &+ 1) & mask
+        }
+    }
+
+    /// The compare-and-swap loop on one bucket: decide from the state read, install the new state
+    /// only if nobody changed it meanwhile, otherwise decide again from the newer state. Returns
+    /// `nil` if the entry was retired.
+    @inlinable
+    func update(_ entry: UnsafeMutablePointer<Entry>, cost: Int, nowTicks: Int64, token: Int?) -> RateLimitDecision? {
+        // Relaxed throughout: the word is the bucket's entire state and publishes nothing else, so
+        // only its own modification order matters, and a compare-and-swap always compares with the
+        // latest value in that order. A denial or a peek reads without writing: it is linearised at
+        // its load.
+        var state = entry.pointee.state.load(ordering: .relaxed)
+        while true {
+            if state == Self.retiredState {
+                return nil
+            }
+            // Deciding from the stored state and `max(stored, now)` (inside `debt`) means a thread
+            // whose clock reading is older than the stored state can only be stricter.
+            let outcome = self.arithmetic.decide(debt: self.arithmetic.debt(stored: state, now: nowTicks), cost: cost)
+            guard let newDebt = outcome.newDebt else {
+                return outcome.decision
+            }
+            Interleaving.reach(.beforeCompareExchange)
+            let (exchanged, current) = entry.pointee.state.weakCompareExchange(
+                expected: state,
+                desired: nowTicks &+ newDebt,
+                ordering: .relaxed
+            )
+            if exchanged {
+                return outcome.decision
+            }
+            state = current
+            if let token {
+                self.readers.recordRetry(token)
+            }
+        }
+    }
+}

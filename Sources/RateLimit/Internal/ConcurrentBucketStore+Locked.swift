@@ -1,0 +1,186 @@
+import Synchronization
+
+// Everything that needs the writer lock on the way to a decision: absent keys, inserts,
+// evictions and unlinking.
+extension ConcurrentBucketStore {
+
+    // The locked path is `@inlinable` too: a generic method that is not inlinable runs
+    // unspecialised in the client, resolving `Key`'s metadata at run time on every call.
+
+    /// Decides under the writer lock: rebases if due, inserts the key if the request takes tokens.
+    @inlinable
+    func decideLocked(_ key: Key, hash: Int, cost: Int, now: Int64) -> RateLimitDecision {
+        self.writer.withLock(0) { writer in
+            // Relaxed loads of what only lock holders write.
+            var nowTicks: Int64
+            if let ticks = self.arithmetic.ticks(at: now, epoch: self.epoch.load(ordering: .relaxed)) {
+                nowTicks = ticks
+            } else {
+                self.rebase(now: now, writer: &writer)
+                nowTicks = self.arithmetic.ticks(at: now, epoch: self.epoch.load(ordering: .relaxed)) ?? 0
+            }
+            let tag = HashTag.tag(hash)
+            let index = SlotIndex(self.index.load(ordering: .relaxed))
+            var slot = HashTag.home(tag, mask: index.mask)
+            while true {
+                let word = index.slots[slot].load(ordering: .relaxed)
+                if word == 0 { break }
+                let entry = self.entries + SlotIndex.entry(of: word)
+                if SlotIndex.tag(of: word) == tag && entry.pointee.key == key {
+                    // Lock-free readers may race on this entry, but nothing retires it while we
+                    // hold the lock.
+                    guard let decision = self.update(entry, cost: cost, nowTicks: nowTicks, token: nil) else {
+                        preconditionFailure("an indexed entry was retired without the writer lock")
+                    }
+                    return decision
+                }
+                slot = (slot &+ 1) & index.mask
+            }
+            // Absent: a bucket that was full at the floor, so that a reading older than a drop
+            // cannot recreate the bucket earlier than it was dropped.
+            let outcome = self.arithmetic.decide(debt: self.arithmetic.debt(stored: writer.floor, now: nowTicks), cost: cost)
+            if let newDebt = outcome.newDebt {
+                self.insert(key, tag: tag, state: nowTicks &+ newDebt, nowTicks: nowTicks, writer: &writer)
+            }
+            return outcome.decision
+        }
+    }
+
+    @inlinable
+    func insert(_ key: Key, tag: UInt32, state: Int64, nowTicks: Int64, writer: inout WriterState) {
+        if writer.count >= self.maxKeys {
+            self.makeRoom(nowTicks: nowTicks, writer: &writer)
+        }
+        let entry = self.allocateEntry(writer: &writer)
+        (self.entries + entry).initialize(to: Entry(state: state, key: key))
+        var index = SlotIndex(self.index.load(ordering: .relaxed))
+        if (writer.count + 1) * 4 > (index.mask + 1) * 3 && index.mask + 1 < self.slotLimit {
+            index = self.grow(writer: &writer)
+        }
+        var slot = HashTag.home(tag, mask: index.mask)
+        while index.slots[slot].load(ordering: .relaxed) != 0 {
+            slot = (slot &+ 1) & index.mask
+        }
+        // Sequentially consistent (so at least releasing): publishes the entry's key and state to
+        // every reader that loads this slot.
+        Interleaving.reach(.beforePublish)
+        index.slots[slot].store(SlotIndex.word(tag: tag, entry: entry), ordering: .sequentiallyConsistent)
+        writer.count += 1
+    }
+
+    /// Frees at least one slot in a store at `maxKeys`, with the policy of ``BucketTable``: drop
+    /// the full buckets among the next ``BucketTable/evictionWindow`` examined, or if none is full,
+    /// evict the one that owes the fewest tokens.
+    ///
+    /// Lock-free readers keep taking tokens while the writer looks, so every retirement is a
+    /// compare-and-swap from the state the decision was based on: a bucket that changed in between
+    /// is ranked again rather than evicted on stale information (twice; the third time the
+    /// examined bucket that owes the fewest is evicted whatever it owes by then).
+    @inlinable
+    func makeRoom(nowTicks: Int64, writer: inout WriterState) {
+        let index = SlotIndex(self.index.load(ordering: .relaxed))
+        let mask = index.mask
+        for attempt in 0..<3 {
+            var slot = writer.hand & mask
+            var examined = 0
+            var freed = 0
+            var visited = 0
+            var victim = -1
+            var victimState = Int64.max
+            while examined < BucketTable<Key>.evictionWindow && visited <= mask && writer.count > 0 {
+                let word = index.slots[slot].load(ordering: .relaxed)
+                if word != 0 {
+                    examined += 1
+                    let entry = SlotIndex.entry(of: word)
+                    var state = self.entries[entry].state.load(ordering: .relaxed)
+                    if state <= nowTicks {
+                        // Full: retire it unless a reader takes tokens first.
+                        Interleaving.reach(.beforeCompareExchange)
+                        let (retired, current) = self.entries[entry].state.compareExchange(
+                            expected: state,
+                            desired: Self.retiredState,
+                            ordering: .relaxed
+                        )
+                        if retired {
+                            Interleaving.record(.expired(AnyHashable(self.entries[entry].key)))
+                            self.unlink(slot: slot, entry: entry, index: index, writer: &writer)
+                            writer.expired += 1
+                            freed += 1
+                            continue  // backward shift may have moved an unexamined entry into `slot`
+                        }
+                        state = current  // rank it by what the reader left
+                    }
+                    if state < victimState {
+                        victim = slot
+                        victimState = state
+                    }
+                }
+                slot = (slot + 1) & mask
+                visited += 1
+            }
+            guard freed == 0, victim >= 0 else {
+                if freed > 0 {
+                    // Dropped as full at this reading: absent keys never decide earlier than it.
+                    writer.floor = max(writer.floor, nowTicks)
+                }
+                writer.hand = slot
+                return
+            }
+            // No removal happened in this pass, so `victim` still names the slot it was ranked in.
+            let entry = SlotIndex.entry(of: index.slots[victim].load(ordering: .relaxed))
+            let evicted: Bool
+            var replaced = victimState
+            Interleaving.reach(.beforeCompareExchange)
+            if attempt == 2 {
+                // Whatever a reader left: the exchange returns it, for the floor below.
+                replaced = self.entries[entry].state.exchange(Self.retiredState, ordering: .relaxed)
+                evicted = true
+            } else {
+                evicted = self.entries[entry].state.compareExchange(
+                    expected: victimState,
+                    desired: Self.retiredState,
+                    ordering: .relaxed
+                ).exchanged
+            }
+            if evicted {
+                Interleaving.record(.evicted(AnyHashable(self.entries[entry].key)))
+                self.unlink(slot: victim, entry: entry, index: index, writer: &writer)
+                writer.evicted += 1
+                // Forgives what it owed, at most a window, even if this reading is stale.
+                writer.floor = self.arithmetic.floor(writer.floor, afterRemoving: replaced, now: nowTicks)
+                writer.hand = slot
+                return
+            }
+        }
+    }
+
+    /// Clears `slot` (whose entry is already retired), shifts the rest of its probe run back, and
+    /// queues the entry for reuse after a grace period.
+    @inlinable
+    func unlink(slot: Int, entry: Int, index: SlotIndex, writer: inout WriterState) {
+        let mask = index.mask
+        // Sequentially consistent stores: an unlink must precede, in the total order, the counter
+        // loads of the grace period after which the entry is reused.
+        index.slots[slot].store(0, ordering: .sequentiallyConsistent)
+        Interleaving.reach(.unlinked)
+        var hole = slot
+        var next = (slot + 1) & mask
+        while true {
+            let word = index.slots[next].load(ordering: .relaxed)
+            if word == 0 { break }
+            let home = HashTag.home(SlotIndex.tag(of: word), mask: mask)
+            if (next &- home) & mask >= (next &- hole) & mask {
+                // Copy, then clear: a reader probing meanwhile finds the entry in one of the two
+                // slots, or stops at an empty one and retries under the lock.
+                index.slots[hole].store(word, ordering: .sequentiallyConsistent)
+                Interleaving.reach(.shiftCopied)
+                index.slots[next].store(0, ordering: .sequentiallyConsistent)
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        writer.retired[writer.retiredCount] = UInt32(entry)
+        writer.retiredCount += 1
+        writer.count -= 1
+    }
+}
