@@ -118,14 +118,26 @@ let package = Package(
             ]
         ),
 
-        // Many instances: the Redis engine, speaking RESP2 over SwiftNIO.
+        // Many instances: the Redis engine, speaking RESP2 over SwiftNIO. The client (RESP,
+        // connections, the pool) is its own target, internal to the package: it knows nothing
+        // of rate limiting.
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .target(
             name: "RateLimitRedis",
             dependencies: [
                 "RateLimit",
+                "RedisClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -135,9 +147,8 @@ let package = Package(
             dependencies: [
                 "RateLimit",
                 "RateLimitRedis",
+                "RedisClient",
                 "RateLimitTesting",
-                // Two demo processes share one Redis in a test: build the executable first.
-                "RateLimitDemo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

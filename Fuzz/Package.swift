@@ -20,6 +20,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "LibFuzzerDriver"),
+        // The root package's RESP codec (Sources/RESPCodec links to Sources/RedisClient/RESP):
+        // RedisClient is internal to that package, not a product another package can import.
+        .target(name: "RESPCodec", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(
             name: "FuzzForwardingHeaders",
             dependencies: [
@@ -30,16 +33,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "FuzzRESP",
-            dependencies: [
-                "LibFuzzerDriver",
-                .product(name: "RateLimitRedis", package: "swift-rate-limit"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            dependencies: ["LibFuzzerDriver", "RESPCodec", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
             name: "FuzzRedisScript",
             dependencies: [
                 "LibFuzzerDriver",
+                "RESPCodec",
                 .product(name: "RateLimit", package: "swift-rate-limit"),
                 .product(name: "RateLimitTesting", package: "swift-rate-limit"),
                 .product(name: "RateLimitRedis", package: "swift-rate-limit"),

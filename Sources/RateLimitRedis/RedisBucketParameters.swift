@@ -27,9 +27,8 @@ struct RedisBucketParameters: Hashable, Sendable {
     /// Derives the parameters, or throws ``RateLimitError/Code/invalidPolicy`` naming the value
     /// that does not fit and the range that would.
     init(policy: BucketPolicy) throws(RateLimitError) {
-        let (seconds, attoseconds) = policy.interval.components
         // BucketPolicy guarantees a whole, positive number of nanoseconds below Int64.max.
-        let interval = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let interval = policy.interval.saturatingNanoseconds
         let capacity = Int64(policy.capacity)
         let refill = Int64(policy.refill)
         self.isStepped = policy.mode == .stepped
@@ -56,19 +55,20 @@ struct RedisBucketParameters: Hashable, Sendable {
             largestCapacity = Self.maximumWindowTicks / self.ticksPerToken
         }
         guard !window.overflow, window.partialValue <= Self.maximumWindowTicks else {
-            let reason = "Lua numbers are exact only below 2^53, so the time to refill from empty must stay within 2^52 ticks of 1/\(self.ticksPerNanosecond) ns"
+            let reason = "Lua numbers are exact only below 2^53, so the time to refill from empty must stay "
+                + "within 2^52 ticks of 1/\(self.ticksPerNanosecond) ns"
             guard largestCapacity >= 1 else {
                 // Stepped: one step is interval·refill ticks. Smooth: one token is interval/gcd ticks.
                 let scaled = Self.maximumWindowTicks.multipliedReportingOverflow(by: refill / self.ticksPerNanosecond)
                 let longest = self.isStepped ? Self.maximumWindowTicks / refill : (scaled.overflow ? Int64.max : scaled.partialValue)
-                throw RateLimitError(
-                    code: .invalidPolicy,
-                    message: "invalid interval \(policy.interval) for the Redis engine (policy \(policy)): \(reason); interval must be in 1 ns...\(longest) ns"
+                throw .invalidPolicy(
+                    "interval \(policy.interval) for the Redis engine (policy \(policy)): \(reason); "
+                        + "interval must be in 1 ns...\(longest) ns"
                 )
             }
-            throw RateLimitError(
-                code: .invalidPolicy,
-                message: "invalid capacity \(capacity) for the Redis engine (policy \(policy)): \(reason); capacity must be in 1...\(largestCapacity)"
+            throw .invalidPolicy(
+                "capacity \(capacity) for the Redis engine (policy \(policy)): \(reason); "
+                    + "capacity must be in 1...\(largestCapacity)"
             )
         }
         self.windowTicks = window.partialValue
@@ -76,7 +76,10 @@ struct RedisBucketParameters: Hashable, Sendable {
 
     /// ARGV 1 to 7 of the script, in order.
     var scriptArguments: [Int] {
-        [self.isStepped ? 1 : 0, Int(self.capacity), Int(self.refill), Int(self.intervalNanoseconds), Int(self.ticksPerNanosecond), Int(self.ticksPerToken), Int(self.windowTicks)]
+        [
+            self.isStepped ? 1 : 0, Int(self.capacity), Int(self.refill), Int(self.intervalNanoseconds),
+            Int(self.ticksPerNanosecond), Int(self.ticksPerToken), Int(self.windowTicks),
+        ]
     }
 
     private static func greatestCommonDivisor(_ a: Int64, _ b: Int64) -> Int64 {

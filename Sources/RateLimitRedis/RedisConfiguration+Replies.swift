@@ -1,4 +1,5 @@
 import RateLimit
+import RedisClient
 
 extension RedisConfiguration {
     /// The caps on replies and on timeouts in a row, with the ranges their settings accept: wide

@@ -1,4 +1,5 @@
 import RateLimit
+import RedisClient
 
 /// Where the Redis server is and how the limiter talks to it.
 ///
@@ -91,7 +92,7 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
 
     /// `host:port`, with brackets around an IPv6 address.
     var endpoint: String {
-        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+        RedisConnection.endpoint(host: self.host, port: self.port)
     }
 
     static let maximumPoolSize = 256
@@ -101,25 +102,41 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
     func validate() throws(RateLimitError) {
         // No '@' either: a host holding "user:password@host" would print the password.
         guard !self.host.isEmpty, !self.host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) else {
-            throw Self.invalid("host \"\(Self.redacted(self.host))\"", "a host name or IP address, without spaces, '/' or '@'")
+            throw .invalidConfiguration(
+                "Redis host",
+                "\"\(Self.redacted(self.host))\"",
+                allowed: "a host name or IP address, without spaces, '/' or '@'"
+            )
         }
         guard (1...65535).contains(self.port) else {
-            throw Self.invalid("port \(self.port)", "in 1...65535")
+            throw .invalidConfiguration("Redis port", self.port, allowed: "in 1...65535")
         }
         guard (0...Int(Int32.max)).contains(self.database) else {
-            throw Self.invalid("database \(self.database)", "in 0...\(Int32.max)")
+            throw .invalidConfiguration("Redis database", self.database, allowed: "in 0...\(Int32.max)")
         }
         if let password = self.password, password.isEmpty {
-            throw Self.invalid("empty password", "a non-empty password, or nil to skip AUTH")
+            throw .invalidConfiguration(
+                "Redis password",
+                "(empty)",
+                allowed: "a non-empty password, or nil to skip AUTH"
+            )
         }
         if self.username != nil, self.password == nil {
-            throw Self.invalid("username \"\(self.username ?? "")\" without a password", "set together with a password (AUTH username password)")
+            throw .invalidConfiguration(
+                "Redis username",
+                "\"\(self.username ?? "")\" without a password",
+                allowed: "set together with a password (AUTH username password)"
+            )
         }
         guard !self.keyPrefix.contains("{"), !self.keyPrefix.contains("}") else {
-            throw Self.invalid("keyPrefix \"\(self.keyPrefix)\"", "free of '{' and '}': the key name after it is the cluster hash tag")
+            throw .invalidConfiguration(
+                "Redis keyPrefix",
+                "\"\(self.keyPrefix)\"",
+                allowed: "free of '{' and '}': the key name after it is the cluster hash tag"
+            )
         }
         guard (1...Self.maximumPoolSize).contains(self.poolSize) else {
-            throw Self.invalid("poolSize \(self.poolSize)", "in 1...\(Self.maximumPoolSize)")
+            throw .invalidConfiguration("Redis poolSize", self.poolSize, allowed: "in 1...\(Self.maximumPoolSize)")
         }
         try Self.check("connectTimeout", self.connectTimeout, from: .milliseconds(1))
         try Self.check("commandTimeout", self.commandTimeout, from: .milliseconds(1))
@@ -130,28 +147,20 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
 
     private static func check(_ name: String, _ value: Duration, from lowest: Duration) throws(RateLimitError) {
         guard value >= lowest, value <= Self.longestTimeout else {
-            throw Self.invalid("\(name) \(value)", "in \(lowest)...\(Self.longestTimeout)")
+            throw .invalidConfiguration("Redis \(name)", value, allowed: "in \(lowest)...\(Self.longestTimeout)")
         }
     }
 
     /// Throws ``RateLimitError/Code/invalidConfiguration`` unless `range` holds `value`.
-    static func check(_ name: String, _ value: Int, in range: ClosedRange<Int>, _ unit: String = "") throws(RateLimitError) {
+    static func check(
+        _ name: String,
+        _ value: Int,
+        in range: ClosedRange<Int>,
+        _ unit: String = ""
+    ) throws(RateLimitError) {
         guard range.contains(value) else {
-            throw Self.invalid("\(name) \(value)", "in \(range.lowerBound)...\(range.upperBound)\(unit)")
+            let allowed = "in \(range.lowerBound)...\(range.upperBound)\(unit)"
+            throw .invalidConfiguration("Redis \(name)", value, allowed: allowed)
         }
-    }
-
-    static func invalid(_ what: String, _ allowed: String) -> RateLimitError {
-        RateLimitError(code: .invalidConfiguration, message: "invalid Redis \(what): must be \(allowed)")
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds, saturating at `Int64.max`.
-    var wholeNanoseconds: Int64 {
-        let (seconds, attoseconds) = self.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let (sum, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return overflow || overflow2 ? (seconds < 0 ? .min : .max) : sum
     }
 }

@@ -1,4 +1,5 @@
 import RateLimit
+import RedisClient
 
 /// What a ``RedisRateLimiter`` answers when Redis cannot: no connection, no reply within the
 /// command timeout, or an error reply.
@@ -70,7 +71,11 @@ public struct RedisFailurePolicy<Key: Hashable & Sendable>: Sendable, CustomStri
         case "fallback": return .fallback(try AtomicRateLimiter<Key>(policy: policy))
         case "error": return .throwError
         default:
-            throw RateLimitError(code: .invalidConfiguration, message: "invalid Redis failure policy \"\(name)\": must be one of open, closed, fallback, error")
+            throw .invalidConfiguration(
+                "Redis failure policy",
+                "\"\(name)\"",
+                allowed: "one of open, closed, fallback, error"
+            )
         }
     }
 
@@ -97,11 +102,11 @@ public struct RedisFailurePolicy<Key: Hashable & Sendable>: Sendable, CustomStri
 
     func validate() throws(RateLimitError) {
         if case .closed(let retryAfter) = self.behavior {
-            let (_, attoseconds) = retryAfter.components
-            guard retryAfter >= .nanoseconds(1), attoseconds % 1_000_000_000 == 0, retryAfter.wholeNanoseconds < Int64.max else {
-                throw RateLimitError(
-                    code: .invalidConfiguration,
-                    message: "invalid failClosed retryAfter \(retryAfter): must be a whole number of nanoseconds in 1 ns...\(Int64.max - 1) ns"
+            guard let nanoseconds = retryAfter.wholeNanoseconds, (1..<Int64.max).contains(nanoseconds) else {
+                throw .invalidConfiguration(
+                    "failClosed retryAfter",
+                    retryAfter,
+                    allowed: "a whole number of nanoseconds in 1 ns...\(Int64.max - 1) ns"
                 )
             }
         }
@@ -125,7 +130,7 @@ public struct RedisFailurePolicy<Key: Hashable & Sendable>: Sendable, CustomStri
                 exceedsCapacity: cost > capacity
             )
         case .closed(let retryAfter):
-            let wait = retryAfter.wholeNanoseconds
+            let wait = retryAfter.saturatingNanoseconds  // a whole number of ns: see validate()
             return RateLimitDecision(
                 isAllowed: cost == 0,
                 remaining: 0,

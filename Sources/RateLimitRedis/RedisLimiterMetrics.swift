@@ -1,4 +1,5 @@
 import Metrics
+import RedisClient
 
 /// The counters a ``RedisRateLimiter`` reports through swift-metrics.
 ///
@@ -16,6 +17,9 @@ import Metrics
 /// `timeouts` (``RedisConfiguration/maximumConsecutiveTimeouts`` in a row), `readonly`,
 /// `loading`, `masterdown` or `oom` (the server's error reply).
 struct RedisLimiterMetrics: Sendable {
+    /// What every label starts with; the connection pool's counters too.
+    static let labelPrefix = "ratelimit_redis"
+
     private let unavailable: [RedisClientError.Reason: Counter]
     let scriptReloads: Counter
     let corruptBuckets: Counter
@@ -24,14 +28,14 @@ struct RedisLimiterMetrics: Sendable {
         var unavailable: [RedisClientError.Reason: Counter] = [:]
         for reason in [RedisClientError.Reason.timeout, .connection, .server, .protocol] {
             unavailable[reason] = Counter(
-                label: "ratelimit_redis_unavailable_total",
+                label: "\(Self.labelPrefix)_unavailable_total",
                 dimensions: [("policy", policyName), ("reason", reason.rawValue)],
                 factory: factory
             )
         }
         self.unavailable = unavailable
-        self.scriptReloads = Counter(label: "ratelimit_redis_script_reloads_total", dimensions: [], factory: factory)
-        self.corruptBuckets = Counter(label: "ratelimit_redis_corrupt_buckets_total", dimensions: [], factory: factory)
+        self.scriptReloads = Counter(label: "\(Self.labelPrefix)_script_reloads_total", factory: factory)
+        self.corruptBuckets = Counter(label: "\(Self.labelPrefix)_corrupt_buckets_total", factory: factory)
     }
 
     /// Counts one decision made without Redis.

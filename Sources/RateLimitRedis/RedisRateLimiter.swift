@@ -3,6 +3,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import RateLimit
+import RedisClient
 import Synchronization
 
 /// A rate limiter whose buckets live in Redis, so that every instance of a service shares one
@@ -65,62 +66,18 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
     public let failurePolicy: RedisFailurePolicy<Key>
 
     private let keyName: @Sendable (Key) -> String
-    private let parameters: RedisBucketParameters
+    /// The wire format of every decision.
+    let command: RedisBucketCommand
     private let pool: RedisConnectionPool
     private let commandTimeout: TimeAmount
     private let logger: Logger
     private let metrics: RedisLimiterMetrics
-    /// `*13`, `EVALSHA`, the script's SHA-1 and `1` (one key): the start of every command.
-    private let commandHead: ByteBuffer
-    /// ARGV 1 to 7: the policy, the same for every command.
-    private let commandPolicy: ByteBuffer
-    private let scriptLoad: ByteBuffer
-    private let keyPrefixBytes: [UInt8]
     private let isAvailable = Atomic<Bool>(true)
     private let isShutDown = Atomic<Bool>(false)
 
-    /// Creates a limiter and starts connecting to Redis in the background.
-    ///
-    /// The first decisions wait for the first connection, up to the command timeout; call
-    /// ``waitUntilConnected()`` to wait for it explicitly. Call ``shutdown()`` when done.
-    ///
-    /// - Parameters:
-    ///   - policy: The policy of every bucket. It must fit Lua's exact integer range (see the
-    ///     type's documentation).
-    ///   - configuration: The server and connection settings.
-    ///   - failurePolicy: What decides while Redis is unavailable.
-    ///   - keyName: The text that identifies a client's bucket in Redis. Distinct keys must give
-    ///     distinct names.
-    ///   - eventLoopGroup: Where connections run; NIO's shared singleton by default.
-    ///   - logger: Where connection changes and failures are logged.
-    ///   - metricsFactory: Where the counters go (see ``RedisFailurePolicy``); the globally
-    ///     bootstrapped `MetricsSystem` by default.
-    /// - Throws: ``RateLimitError/Code/invalidPolicy`` when the policy does not fit Lua's number
-    ///   range, ``RateLimitError/Code/invalidConfiguration`` for a configuration value out of
-    ///   range; each message names the value and the accepted range.
-    public convenience init(
-        policy: BucketPolicy,
-        configuration: RedisConfiguration,
-        failurePolicy: RedisFailurePolicy<Key>,
-        keyName: @escaping @Sendable (Key) -> String,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "RateLimitRedis"),
-        metricsFactory: (any MetricsFactory)? = nil
-    ) throws(RateLimitError) {
-        try self.init(
-            policy: policy,
-            configuration: configuration,
-            failurePolicy: failurePolicy,
-            keyName: keyName,
-            eventLoopGroup: eventLoopGroup,
-            logger: logger,
-            metricsFactory: metricsFactory,
-            replyStatistics: nil
-        )
-    }
-
-    /// The public initializer, plus where the connections' reply decoders count their work
-    /// (tests bound it instead of timing the decoders).
+    /// The designated initializer: the public one (see `RedisRateLimiter+Convenience.swift`),
+    /// plus where the connections' reply decoders count their work (tests bound it instead of
+    /// timing the decoders).
     package init(
         policy: BucketPolicy,
         configuration: RedisConfiguration,
@@ -133,31 +90,18 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
     ) throws(RateLimitError) {
         try configuration.validate()
         try failurePolicy.validate()
-        self.parameters = try RedisBucketParameters(policy: policy)
+        self.command = RedisBucketCommand(
+            parameters: try RedisBucketParameters(policy: policy),
+            keyPrefix: configuration.keyPrefix
+        )
         self.policy = policy
         self.configuration = configuration
         self.failurePolicy = failurePolicy
         self.keyName = keyName
         self.logger = logger
-        self.commandTimeout = .nanoseconds(configuration.commandTimeout.wholeNanoseconds)
+        self.commandTimeout = .nanoseconds(configuration.commandTimeout.saturatingNanoseconds)
         let factory = metricsFactory ?? MetricsSystem.factory
         self.metrics = RedisLimiterMetrics(policyName: failurePolicy.name, factory: factory)
-
-        var head = ByteBuffer()
-        RESPEncoder.writeArrayHeader(count: 13, into: &head)
-        RESPEncoder.writeBulkString("EVALSHA", into: &head)
-        RESPEncoder.writeBulkString(RedisBucketScript.sha1, into: &head)
-        RESPEncoder.writeBulkString("1", into: &head)
-        self.commandHead = head
-        var arguments = ByteBuffer()
-        for argument in self.parameters.scriptArguments {
-            RESPEncoder.writeBulkString(decimal: argument, into: &arguments)
-        }
-        self.commandPolicy = arguments
-        var load = ByteBuffer()
-        RESPEncoder.writeCommand(["SCRIPT", "LOAD", RedisBucketScript.source], into: &load)
-        self.scriptLoad = load
-        self.keyPrefixBytes = Array(configuration.keyPrefix.utf8)
 
         let handshake = RedisConnection.Handshake(
             username: configuration.username,
@@ -171,11 +115,12 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
                 port: configuration.port,
                 handshake: handshake,
                 size: configuration.poolSize,
-                connectTimeout: .nanoseconds(configuration.connectTimeout.wholeNanoseconds),
-                minimumReconnectDelay: .nanoseconds(configuration.minimumReconnectDelay.wholeNanoseconds),
-                maximumReconnectDelay: .nanoseconds(configuration.maximumReconnectDelay.wholeNanoseconds),
+                connectTimeout: .nanoseconds(configuration.connectTimeout.saturatingNanoseconds),
+                minimumReconnectDelay: .nanoseconds(configuration.minimumReconnectDelay.saturatingNanoseconds),
+                maximumReconnectDelay: .nanoseconds(configuration.maximumReconnectDelay.saturatingNanoseconds),
                 parser: RESPParser(limits: configuration.replyLimits, statistics: replyStatistics),
-                maximumConsecutiveTimeouts: configuration.maximumConsecutiveTimeouts
+                maximumConsecutiveTimeouts: configuration.maximumConsecutiveTimeouts,
+                metricsLabelPrefix: RedisLimiterMetrics.labelPrefix
             ),
             group: eventLoopGroup,
             logger: logger,
@@ -205,20 +150,22 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
     ///   under ``RedisFailurePolicy/throwError``.
     public func acquire(_ key: Key, cost: Int) async throws -> RateLimitDecision {
         guard cost >= 0 else {
-            throw RateLimitError(
-                code: .invalidCost,
-                message: "invalid cost \(cost): must be in 0...\(Int.max) (0 peeks, more than the capacity \(self.policy.capacity) is always denied)"
-            )
+            throw RateLimitError.invalidCost(cost, capacity: self.policy.capacity)
         }
         do {
             let decision = try await self.evaluate(key, cost: cost, atMicroseconds: nil).decision
             if !self.isAvailable.load(ordering: .relaxed), !self.isAvailable.exchange(true, ordering: .relaxed) {
-                self.logger.notice("Redis is available again; decisions are back in Redis", metadata: ["redis": "\(self.configuration)"])
+                self.logger.notice(
+                    "Redis is available again; decisions are back in Redis",
+                    metadata: ["redis": "\(self.configuration)"]
+                )
             }
             return decision
         } catch {
             // A request cut short by shutdown() is not an outage: no failure-policy decision.
-            guard error.reason != .shutdown, !self.isShutDown.load(ordering: .relaxed) else { throw self.shutDownError }
+            guard error.reason != .shutdown, !self.isShutDown.load(ordering: .relaxed) else {
+                throw self.shutDownError
+            }
             return try self.decideWithoutRedis(key, cost: cost, error: error)
         }
     }
@@ -230,7 +177,7 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
     ///   ``RedisConfiguration/connectTimeout`` by default.
     public func waitUntilConnected(timeout: Duration? = nil) async throws {
         let wait = timeout ?? self.configuration.connectTimeout
-        let deadline = NIODeadline.now() + .nanoseconds(max(0, wait.wholeNanoseconds))
+        let deadline = NIODeadline.now() + .nanoseconds(max(0, wait.saturatingNanoseconds))
         while true {
             do {
                 _ = try await self.pool.connection(deadline: deadline)
@@ -252,60 +199,26 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
 
     /// The Redis key that holds `key`'s bucket: the prefix, then the key's name as a hash tag.
     public func redisKey(for key: Key) -> String {
-        self.configuration.keyPrefix + "{" + self.keyName(key) + "}"
-    }
-
-    // MARK: For tests
-
-    /// A decision from Redis together with the Redis time it was made at, in microseconds — the
-    /// anchor's time when `TIME` was behind it. Feeding `microseconds × 1000` ns to a
-    /// `ReferenceBucket` reproduces the decision exactly. Never applies the failure policy.
-    package func acquireReportingTime(_ key: Key, cost: Int) async throws -> (decision: RateLimitDecision, microseconds: Int64) {
-        try await self.checkedEvaluate(key, cost: cost, atMicroseconds: nil)
-    }
-
-    /// A decision at a time given by the caller instead of Redis's `TIME`, in microseconds in
-    /// `0..<2⁵³`, for deterministic tests. The stored time still never moves backwards, and the
-    /// time used is returned. Never applies the failure policy.
-    package func acquire(_ key: Key, cost: Int, atMicroseconds microseconds: Int64) async throws -> (decision: RateLimitDecision, microseconds: Int64) {
-        guard microseconds >= 0, microseconds < 1 << 53 else {
-            throw RateLimitError(code: .invalidConfiguration, message: "invalid scripted time \(microseconds) µs: must be in 0..<2^53")
-        }
-        return try await self.checkedEvaluate(key, cost: cost, atMicroseconds: microseconds)
-    }
-
-    /// The arguments of the `EVALSHA` command a decision sends for a key named `redisKey`, for
-    /// running the same command from `redis-benchmark` or `redis-cli` (the last argument, the
-    /// scripted time, is empty: the script reads `TIME`).
-    package static func evalshaArguments(policy: BucketPolicy, redisKey: String, cost: Int = 1) throws(RateLimitError) -> [String] {
-        let parameters = try RedisBucketParameters(policy: policy)
-        return ["EVALSHA", RedisBucketScript.sha1, "1", redisKey] + parameters.scriptArguments.map(String.init) + [String(min(cost, policy.capacity + 1)), ""]
-    }
-
-    private func checkedEvaluate(_ key: Key, cost: Int, atMicroseconds microseconds: Int64?) async throws -> (decision: RateLimitDecision, microseconds: Int64) {
-        guard cost >= 0 else {
-            throw RateLimitError(code: .invalidCost, message: "invalid cost \(cost): must be in 0...\(Int.max)")
-        }
-        do {
-            return try await self.evaluate(key, cost: cost, atMicroseconds: microseconds)
-        } catch {
-            throw error.reason == .shutdown ? self.shutDownError : error.rateLimitError
-        }
+        self.command.redisKey(keyName: self.keyName(key))
     }
 
     // MARK: Deciding
 
-    private var shutDownError: RateLimitError {
+    var shutDownError: RateLimitError {
         RateLimitError(code: .unavailable, message: "the Redis rate limiter for \(self.configuration) was shut down")
     }
 
-    private func evaluate(_ key: Key, cost: Int, atMicroseconds microseconds: Int64?) async throws(RedisClientError) -> (decision: RateLimitDecision, microseconds: Int64) {
+    /// One decision in Redis, `NOSCRIPT` answered by reloading the script; never applies the
+    /// failure policy.
+    func evaluate(_ key: Key, cost: Int, atMicroseconds microseconds: Int64?) async throws(RedisClientError)
+        -> RedisBucketCommand.Reply
+    {
         guard !self.isShutDown.load(ordering: .relaxed) else {
             throw RedisClientError(.shutdown, "shut down")
         }
         let deadline = NIODeadline.now() + self.commandTimeout
         let connection = try await self.pool.connection(deadline: deadline)
-        let command = self.command(key, cost: cost, atMicroseconds: microseconds)
+        let command = self.command.encode(keyName: self.keyName(key), cost: cost, atMicroseconds: microseconds)
         var reply = try await connection.send(command, deadline: deadline)
         // NOSCRIPT: the script cache was emptied (restart, SCRIPT FLUSH). Load the script and run
         // the command again, pipelined in one round trip; NOSCRIPT means nothing ran, so the retry
@@ -314,8 +227,11 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
         while reply.errorCode == "NOSCRIPT", reloads < 3 {
             reloads += 1
             self.metrics.scriptReloads.increment()
-            self.logger.notice("Redis lost the rate limit script (NOSCRIPT); reloading it", metadata: ["redis": "\(self.configuration)"])
-            let replies = connection.send([self.scriptLoad, command], deadline: deadline)
+            self.logger.notice(
+                "Redis lost the rate limit script (NOSCRIPT); reloading it",
+                metadata: ["redis": "\(self.configuration)"]
+            )
+            let replies = connection.send([RedisBucketCommand.scriptLoad, command], deadline: deadline)
             let loaded: RESPValue
             do {
                 loaded = try await replies[0].handedOffValue()
@@ -329,15 +245,15 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
             }
         }
         self.recycleIfUnserviceable(connection, reply: reply)
-        let (decision, time, corrupt) = try self.decision(from: reply)
-        if corrupt {
+        let decision = try self.command.reply(from: reply)
+        if decision.corrupt {
             self.metrics.corruptBuckets.increment()
             self.logger.warning(
                 "A bucket in Redis held a value the limiter did not write; it was replaced by a full bucket",
                 metadata: ["redis": "\(self.configuration)", "key-prefix": "\(self.configuration.keyPrefix)"]
             )
         }
-        return (decision, time)
+        return decision
     }
 
     /// When the server cannot serve (failover, restart, out of memory), this request fails and
@@ -349,92 +265,22 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
         }
     }
 
-    /// `EVALSHA sha 1 <prefix>{<name>} <policy…> <cost> <time or "">`.
-    private func command(_ key: Key, cost: Int, atMicroseconds microseconds: Int64?) -> ByteBuffer {
-        let name = self.keyName(key)
-        let keyLength = self.keyPrefixBytes.count + name.utf8.count + 2
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(self.commandHead.readableBytes + self.commandPolicy.readableBytes + keyLength + 64)
-        buffer.writeImmutableBuffer(self.commandHead)
-        buffer.writeInteger(UInt8(ascii: "$"))
-        RESPEncoder.writeDecimal(keyLength, into: &buffer)
-        buffer.writeStaticString("\r\n")
-        buffer.writeBytes(self.keyPrefixBytes)
-        buffer.writeInteger(UInt8(ascii: "{"))
-        buffer.writeString(name)
-        buffer.writeInteger(UInt8(ascii: "}"))
-        buffer.writeStaticString("\r\n")
-        buffer.writeImmutableBuffer(self.commandPolicy)
-        // Any cost above the capacity gets the same answer; capacity + 1 stays exact in Lua.
-        RESPEncoder.writeBulkString(decimal: min(cost, self.policy.capacity + 1), into: &buffer)
-        if let microseconds {
-            RESPEncoder.writeBulkString(decimal: Int(microseconds), into: &buffer)
-        } else {
-            buffer.writeStaticString("$0\r\n\r\n")
-        }
-        return buffer
-    }
-
-    private func decideWithoutRedis(_ key: Key, cost: Int, error: RedisClientError) throws(RateLimitError) -> RateLimitDecision {
+    private func decideWithoutRedis(
+        _ key: Key,
+        cost: Int,
+        error: RedisClientError
+    ) throws(RateLimitError) -> RateLimitDecision {
         self.metrics.countUnavailable(error.reason)
         if self.isAvailable.exchange(false, ordering: .relaxed) {
             self.logger.warning(
                 "Redis is unavailable; the failure policy decides until it answers again",
-                metadata: ["redis": "\(self.configuration)", "failure-policy": "\(self.failurePolicy)", "error": "\(error)"]
+                metadata: [
+                    "redis": "\(self.configuration)", "failure-policy": "\(self.failurePolicy)", "error": "\(error)",
+                ]
             )
         } else {
             self.logger.debug("Redis unavailable for a decision", metadata: ["error": "\(error)"])
         }
         return try self.failurePolicy.decide(key, cost: cost, policy: self.policy, error: error)
-    }
-}
-
-extension RedisRateLimiter where Key: LosslessStringConvertible {
-    /// Creates a limiter whose bucket names are the keys' `description`: for `String` keys, the
-    /// key itself.
-    ///
-    /// See ``init(policy:configuration:failurePolicy:keyName:eventLoopGroup:logger:metricsFactory:)``.
-    public convenience init(
-        policy: BucketPolicy,
-        configuration: RedisConfiguration,
-        failurePolicy: RedisFailurePolicy<Key>,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "RateLimitRedis"),
-        metricsFactory: (any MetricsFactory)? = nil
-    ) throws(RateLimitError) {
-        try self.init(
-            policy: policy,
-            configuration: configuration,
-            failurePolicy: failurePolicy,
-            keyName: { $0.description },
-            eventLoopGroup: eventLoopGroup,
-            logger: logger,
-            metricsFactory: metricsFactory
-        )
-    }
-
-    /// Creates a limiter for the server at `url` (see ``RedisConfiguration/init(url:)``), with
-    /// default connection settings and bucket names from the keys' `description`.
-    ///
-    /// ```swift
-    /// let limiter = try RedisRateLimiter<String>(url: "redis://127.0.0.1:6379", policy: policy, failurePolicy: .failClosed)
-    /// ```
-    ///
-    /// - Throws: ``RateLimitError/Code/invalidConfiguration`` for a malformed URL,
-    ///   ``RateLimitError/Code/invalidPolicy`` for a policy beyond Lua's exact range.
-    public convenience init(
-        url: String,
-        policy: BucketPolicy,
-        failurePolicy: RedisFailurePolicy<Key>,
-        logger: Logger = Logger(label: "RateLimitRedis"),
-        metricsFactory: (any MetricsFactory)? = nil
-    ) throws(RateLimitError) {
-        try self.init(
-            policy: policy,
-            configuration: try RedisConfiguration(url: url),
-            failurePolicy: failurePolicy,
-            logger: logger,
-            metricsFactory: metricsFactory
-        )
     }
 }

@@ -103,7 +103,11 @@ extension RedisConfiguration {
     }
 
     private static func invalidURL(_ url: String, _ problem: String) -> RateLimitError {
-        RateLimitError(code: .invalidConfiguration, message: "invalid Redis URL \"\(Self.redacted(url))\": \(problem); expected \(Self.urlForm)")
+        // Not `.invalidConfiguration`: the problem comes before the form it should have.
+        RateLimitError(
+            code: .invalidConfiguration,
+            message: "invalid Redis URL \"\(Self.redacted(url))\": \(problem); expected \(Self.urlForm)"
+        )
     }
 
     /// A non-negative decimal of at most 10 digits, or `nil`.
@@ -120,20 +124,13 @@ extension RedisConfiguration {
                 bytes.append(byte)
                 continue
             }
-            guard utf8.count >= 2, let high = Self.hexValue(utf8.popFirst()!), let low = Self.hexValue(utf8.popFirst()!) else {
+            guard utf8.count >= 2, let high = utf8.popFirst()!.asciiHexDigitValue,
+                let low = utf8.popFirst()!.asciiHexDigitValue
+            else {
                 throw Self.invalidURL(url, "bad percent-encoding in the \(what) (use %XX with two hex digits)")
             }
             bytes.append(high << 4 | low)
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -2,6 +2,7 @@ import RateLimit
 import Testing
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 /// URL parsing, configuration and policy validation: bad input is a clear error, never a crash.
 @Suite("Configuration")

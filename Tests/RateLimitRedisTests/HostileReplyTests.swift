@@ -5,6 +5,7 @@ import RateLimit
 import Testing
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 /// A server on loopback that answers with replies far over the caps — an array of a million
 /// elements, a bulk string of a gigabyte — followed by real data. The caller gets a clear error

@@ -6,6 +6,7 @@ import RateLimitTesting
 import Testing
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 /// Two limiter instances — separate connection pools, separate event loops, as two service
 /// instances would have — share one Redis: hammered concurrently, together they admit exactly

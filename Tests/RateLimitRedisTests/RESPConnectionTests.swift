@@ -3,6 +3,7 @@ import NIOPosix
 import Testing
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 /// The connection layer against misbehaving peers (closed sockets, garbage, short replies,
 /// silence) and against the real server (every reply type, pipelining, binary safety).

@@ -3,7 +3,7 @@ import NIOEmbedded
 import RateLimitTesting
 import Testing
 
-@testable import RateLimitRedis
+@testable import RedisClient
 
 /// The decoder's work is linear in the bytes received however they are split, and what it
 /// buffers stays within one unfinished item: counted, never timed.

@@ -3,6 +3,7 @@ import RateLimit
 import Testing
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 /// Error replies that mean "this server cannot serve you now" — `READONLY` after a failover,
 /// `LOADING`, `MASTERDOWN`, `OOM` — and timeouts in a row replace the connection, counted by

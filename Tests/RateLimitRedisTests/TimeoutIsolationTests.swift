@@ -5,6 +5,7 @@ import RateLimit
 import Testing
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 /// A timed-out command fails alone: its late reply is read and dropped, the commands behind it
 /// get their own replies on the same connection, and only timeouts in a row give the connection

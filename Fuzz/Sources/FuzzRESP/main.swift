@@ -6,8 +6,7 @@
 //   parser never leaves more than `maximumBufferedBytes` unparsed.
 import LibFuzzerDriver
 import NIOCore
-
-@testable import RateLimitRedis
+import RESPCodec
 
 let limits = RESPLimits()
 

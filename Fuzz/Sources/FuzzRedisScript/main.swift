@@ -18,6 +18,7 @@ import Glibc
 #endif
 import LibFuzzerDriver
 import NIOCore
+import RESPCodec
 import RateLimit
 import RateLimitTesting
 
@@ -95,6 +96,7 @@ runLibFuzzer { input in
         ),
         let parameters = try? RedisBucketParameters(policy: policy)
     else { return }
+    let command = RedisBucketCommand(parameters: parameters, keyPrefix: "")
 
     inputs += 1
     let key = "fuzz:\(inputs)"
@@ -124,8 +126,7 @@ runLibFuzzer { input in
         clock.set(nanoseconds: max(microseconds, anchor) * 1_000)
         let expected = reference.acquire(0, cost: cost)
         let reply = redis.command(
-            ["EVAL", RedisBucketScript.source, "1", key] + parameters.scriptArguments.map(String.init)
-                + [String(min(cost, policy.capacity + 1)), String(microseconds)]
+            command.arguments(redisKey: key, cost: cost, atMicroseconds: microseconds, invocation: .eval)
         )
         guard case .array(let values?) = reply, values.count == 7 else { preconditionFailure("reply: \(reply)") }
         let numbers = values.map(integer)

@@ -3,6 +3,7 @@ import NIOPosix
 import Synchronization
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 extension FakeRedisServer {
     /// What the scripted server does with one command: `connection` counts accepted connections

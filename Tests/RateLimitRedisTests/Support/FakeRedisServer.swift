@@ -3,6 +3,7 @@ import NIOPosix
 import Synchronization
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 /// A TCP server on a loopback port that misbehaves on purpose, for the connection layer's
 /// robustness tests.

@@ -1,9 +1,11 @@
 import Foundation
+import RateLimit
 import NIOCore
 import NIOPosix
 import NIOConcurrencyHelpers
 
 @testable import RateLimitRedis
+@testable import RedisClient
 
 #if canImport(Glibc)
 import Glibc
@@ -134,7 +136,7 @@ final class RedisServer: Sendable {
     /// loaded machine under ThreadSanitizer, where 5 s was once not enough for a connection, its
     /// handshake and one command while a dozen servers started beside it.
     func command(_ arguments: [String], database: Int = 0, timeout: Duration = .seconds(60)) async throws -> RESPValue {
-        let deadline = NIODeadline.now() + .nanoseconds(timeout.wholeNanoseconds)
+        let deadline = NIODeadline.now() + .nanoseconds(timeout.saturatingNanoseconds)
         let connection = try await RedisConnection.connect(
             host: "127.0.0.1",
             port: self.port,

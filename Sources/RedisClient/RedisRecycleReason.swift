@@ -1,8 +1,8 @@
 /// Why a connection that still works is closed and replaced: the `reason` dimension of
-/// `ratelimit_redis_connections_recycled_total`.
-enum RedisRecycleReason: String, Hashable, Sendable, CaseIterable {
+/// `<prefix>_connections_recycled_total` (see ``RedisConnectionPool``).
+package enum RedisRecycleReason: String, Hashable, Sendable, CaseIterable {
     /// Several timeouts in a row, with no reply in between
-    /// (``RedisConfiguration/maximumConsecutiveTimeouts``).
+    /// (the pool's `maximumConsecutiveTimeouts`).
     case timeouts
     /// `READONLY`: the server became a replica, typically after a failover. A new connection,
     /// with the host name resolved again, reaches the new primary.
@@ -16,7 +16,7 @@ enum RedisRecycleReason: String, Hashable, Sendable, CaseIterable {
 
     /// The reason for an error reply's code, or `nil` when that error leaves the connection in
     /// use (a script error, `NOSCRIPT`, `BUSY`, …).
-    init?(errorCode: Substring) {
+    package init?(errorCode: Substring) {
         switch errorCode {
         case "READONLY": self = .readonly
         case "LOADING": self = .loading
@@ -30,7 +30,7 @@ enum RedisRecycleReason: String, Hashable, Sendable, CaseIterable {
     /// failed with the inner error's code (`-READONLY You can't write…`); Redis 6.2 wraps it:
     /// `-ERR Error running script (call to f_…): @user_script:…: -READONLY You can't write…`.
     /// Both recycle.
-    init?(reply: RESPValue) {
+    package init?(reply: RESPValue) {
         guard case .error(let message) = reply, let code = reply.errorCode else { return nil }
         if let reason = RedisRecycleReason(errorCode: code) {
             self = reason

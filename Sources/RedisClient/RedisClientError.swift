@@ -1,10 +1,8 @@
-import RateLimit
-
-/// Why a command got no usable reply from Redis. The limiter turns these into its failure
-/// policy's decision; the ``Reason`` becomes the `reason` dimension of the failure metric.
-struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertible {
+/// Why a command got no usable reply from Redis. A rate limiter turns these into its failure
+/// policy's decision; the ``Reason`` becomes the `reason` dimension of its failure metric.
+package struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure, also used as a metric dimension.
-    enum Reason: String, Hashable, Sendable {
+    package enum Reason: String, Hashable, Sendable {
         /// No reply within the command timeout (only that request fails; the connection is
         /// replaced after several in a row).
         case timeout
@@ -19,30 +17,25 @@ struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    let reason: Reason
+    package let reason: Reason
     /// What happened, for logs.
-    let message: String
+    package let message: String
 
-    init(_ reason: Reason, _ message: String) {
+    package init(_ reason: Reason, _ message: String) {
         self.reason = reason
         self.message = message
     }
 
-    var description: String {
+    package var description: String {
         "\(self.reason): \(self.message)"
     }
 
     /// Wraps any error from the connection layer.
-    static func wrapping(_ error: any Error) -> RedisClientError {
+    package static func wrapping(_ error: any Error) -> RedisClientError {
         switch error {
         case let error as RedisClientError: error
         case let error as RESPProtocolError: RedisClientError(.protocol, error.description)
         default: RedisClientError(.connection, "\(error)")
         }
-    }
-
-    /// The public error thrown when the failure policy is ``RedisFailurePolicy/throwError``.
-    var rateLimitError: RateLimitError {
-        RateLimitError(code: .unavailable, message: "Redis unavailable (\(self.description))")
     }
 }

@@ -43,7 +43,10 @@ extension RESPParser {
             }
             // This byte makes the content `position - start` bytes long.
             if position - start > self.limits.maximumLineLength {
-                throw RESPProtocolError(message: "a line longer than \(self.limits.maximumLineLength) bytes (RedisConfiguration.maximumReplyLineLength)")
+                throw RESPProtocolError(
+                    message: "a line longer than \(self.limits.maximumLineLength) bytes "
+                        + "(RedisConfiguration.maximumReplyLineLength)"
+                )
             }
             position += 1
         }

@@ -10,7 +10,7 @@ extension EventLoopFuture where Value: Sendable {
     /// reports a race on the task's own frame. The lock makes the hand-off visible; it costs one
     /// uncontended lock on each side, on paths (connecting, reloading the script, closing) that
     /// are not per decision.
-    func handedOffValue() async throws -> Value {
+    package func handedOffValue() async throws -> Value {
         let handOff = NIOLock()
         let result: Result<Value, any Error> = await withUnsafeContinuation { continuation in
             self.whenComplete { result in

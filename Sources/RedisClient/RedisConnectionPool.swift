@@ -12,31 +12,11 @@ import NIOConcurrencyHelpers
 ///   `maximumReconnectDelay`, with jitter so that many instances do not reconnect in lockstep.
 /// - **Never waiting on a failing server.** A request waits for a connection only while the first
 ///   attempt of a slot (at start-up) is in progress, and never past its deadline. When Redis is
-///   known to be down, requests fail at once and the limiter's failure policy decides.
+///   known to be down, requests fail at once and the caller decides (a limiter's failure policy).
 /// - **Recycling.** A connection that still works is replaced when the server says it cannot
 ///   serve (`READONLY`, `LOADING`, `MASTERDOWN`, `OOM`) or after several timeouts in a row; see
 ///   `RedisConnectionPool+Recycle.swift`.
-final class RedisConnectionPool: Sendable {
-    /// What the pool connects to and how.
-    struct Options: Sendable {
-        var host: String
-        var port: Int
-        var handshake: RedisConnection.Handshake
-        var size: Int
-        var connectTimeout: TimeAmount
-        var minimumReconnectDelay: TimeAmount
-        var maximumReconnectDelay: TimeAmount
-        /// The fresh parser every connection's replies start from: the caps, and where work is
-        /// counted.
-        var parser = RESPParser()
-        /// Timeouts in a row after which a connection is replaced.
-        var maximumConsecutiveTimeouts = 3
-
-        var endpoint: String {
-            self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
-        }
-    }
-
+package final class RedisConnectionPool: Sendable {
     enum Slot {
         case connecting(EventLoopFuture<RedisConnection>, waitable: Bool, RedisConnectAttempt)
         case ready(RedisConnection)
@@ -61,21 +41,26 @@ final class RedisConnectionPool: Sendable {
     let logger: Logger
     private let connectionsOpened: Counter
     private let connectionFailures: Counter
-    /// `ratelimit_redis_connections_recycled_total`, by reason.
+    /// `<prefix>_connections_recycled_total`, by reason.
     let connectionsRecycled: [RedisRecycleReason: Counter]
 
     /// Creates the pool and starts connecting every slot.
-    init(options: Options, group: any EventLoopGroup, logger: Logger, metricsFactory: any MetricsFactory) {
+    package init(options: Options, group: any EventLoopGroup, logger: Logger, metricsFactory: any MetricsFactory) {
         self.options = options
         self.group = group
         self.logger = logger
         let initial = State(slots: Array(repeating: .backingOff(nil), count: options.size), failures: Array(repeating: 0, count: options.size))
         self.state = NIOLockedValueBox(initial)
-        self.connectionsOpened = Counter(label: "ratelimit_redis_connections_opened_total", dimensions: [], factory: metricsFactory)
-        self.connectionFailures = Counter(label: "ratelimit_redis_connection_failures_total", dimensions: [], factory: metricsFactory)
+        let prefix = options.metricsLabelPrefix
+        self.connectionsOpened = Counter(label: "\(prefix)_connections_opened_total", factory: metricsFactory)
+        self.connectionFailures = Counter(label: "\(prefix)_connection_failures_total", factory: metricsFactory)
         var recycled: [RedisRecycleReason: Counter] = [:]
         for reason in RedisRecycleReason.allCases {
-            recycled[reason] = Counter(label: "ratelimit_redis_connections_recycled_total", dimensions: [("reason", reason.rawValue)], factory: metricsFactory)
+            recycled[reason] = Counter(
+                label: "\(prefix)_connections_recycled_total",
+                dimensions: [("reason", reason.rawValue)],
+                factory: metricsFactory
+            )
         }
         self.connectionsRecycled = recycled
         for slot in 0..<options.size {
@@ -85,7 +70,7 @@ final class RedisConnectionPool: Sendable {
 
     /// A ready connection, or a ``RedisClientError`` at once when none is ready and none is worth
     /// waiting for, or when `deadline` passes first.
-    func connection(deadline: NIODeadline) async throws(RedisClientError) -> RedisConnection {
+    package func connection(deadline: NIODeadline) async throws(RedisClientError) -> RedisConnection {
         enum Choice {
             case ready(RedisConnection)
             case wait(EventLoopFuture<RedisConnection>)
@@ -121,7 +106,7 @@ final class RedisConnectionPool: Sendable {
     /// Closes every connection and stops reconnecting; returns once the open connections are
     /// closed. Attempts still connecting are abandoned: closed as soon as their socket exists.
     /// Requests in flight fail; later requests fail with reason `.shutdown`.
-    func shutdown() async {
+    package func shutdown() async {
         let connections = self.state.withLockedValue { state -> [RedisConnection] in
             guard !state.isShutDown else { return [] }
             state.isShutDown = true
@@ -215,16 +200,7 @@ final class RedisConnectionPool: Sendable {
         self.logger.info("Redis connection closed; reconnecting", metadata: ["redis": "\(self.options.endpoint)", "slot": "\(slot)"])
         // A connection that dropped is replaced after the minimum delay (never in a tight loop,
         // even if the server closes every connection it accepts); requests do not wait for it.
-        let task = connection.channel.eventLoop.scheduleTask(in: self.options.minimumReconnectDelay) {
-            self.connect(slot: slot, waitable: false)
-        }
-        self.state.withLockedValue { state in
-            if state.isShutDown {
-                task.cancel()
-            } else if case .backingOff(nil) = state.slots[slot] {
-                state.slots[slot] = .backingOff(task)
-            }
-        }
+        self.reconnect(slot: slot, after: self.options.minimumReconnectDelay, on: connection.channel.eventLoop)
     }
 
     private func failed(slot: Int, error: RedisClientError, on eventLoop: any EventLoop) {
@@ -247,6 +223,12 @@ final class RedisConnectionPool: Sendable {
         } else {
             self.logger.debug("Cannot connect to Redis", metadata: metadata)
         }
+        self.reconnect(slot: slot, after: delay, on: eventLoop)
+    }
+
+    /// Connects `slot` again after `delay`. The slot is `.backingOff(nil)` (set by the caller
+    /// under the lock) until the timer is recorded in it, so that `shutdown()` cancels it.
+    private func reconnect(slot: Int, after delay: TimeAmount, on eventLoop: any EventLoop) {
         let task = eventLoop.scheduleTask(in: delay) {
             self.connect(slot: slot, waitable: false)
         }

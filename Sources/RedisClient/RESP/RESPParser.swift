@@ -15,11 +15,11 @@ import NIOCore
 ///   once for its line's end and decoded or copied once, plus at most one CR re-read per call
 ///   (the CR of a CRLF split between two reads). A bulk payload is only counted until it is
 ///   complete, in O(1) per call.
-struct RESPParser: Sendable {
+package struct RESPParser: Sendable {
     /// The caps applied to each reply.
-    let limits: RESPLimits
+    package let limits: RESPLimits
     /// Where the work is counted, if anywhere (tests).
-    let statistics: RESPDecoderStatistics?
+    package let statistics: RESPDecoderStatistics?
 
     /// An array whose header has been read, with the elements read so far.
     private struct OpenArray: Sendable {
@@ -35,19 +35,19 @@ struct RESPParser: Sendable {
     /// no CR or LF: scanning resumes there.
     var scanned = 0
 
-    init(limits: RESPLimits = RESPLimits(), statistics: RESPDecoderStatistics? = nil) {
+    package init(limits: RESPLimits = RESPLimits(), statistics: RESPDecoderStatistics? = nil) {
         self.limits = limits
         self.statistics = statistics
     }
 
     /// Whether part of a reply has been consumed and the rest is awaited.
-    var isInsideReply: Bool {
+    package var isInsideReply: Bool {
         !self.open.isEmpty || self.bulkLength != nil
     }
 
     /// Reads on from the front of `buffer`: returns the next complete reply, or `nil` once every
     /// byte available has been read into the parser's state and more are needed.
-    mutating func parse(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> RESPValue? {
+    package mutating func parse(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> RESPValue? {
         var examined = 0
         defer { self.statistics?.recordParse(examined: examined) }
         while true {
@@ -95,7 +95,10 @@ struct RESPParser: Sendable {
             if length == -1 { return .bulkString(nil) }
             let cap = self.limits.maximumBulkLength
             guard length >= 0, length <= cap else {
-                throw RESPProtocolError(message: "bulk string length \(length): must be -1 or in 0...\(cap) (RedisConfiguration.maximumReplyBulkLength)")
+                throw RESPProtocolError(
+                    message: "bulk string length \(length): must be -1 or in 0...\(cap) "
+                        + "(RedisConfiguration.maximumReplyBulkLength)"
+                )
             }
             self.bulkLength = Int(length)
             return nil
@@ -104,10 +107,16 @@ struct RESPParser: Sendable {
             if count == -1 { return .array(nil) }
             let cap = self.limits.maximumArrayCount
             guard count >= 0, count <= cap else {
-                throw RESPProtocolError(message: "array length \(count): must be -1 or in 0...\(cap) (RedisConfiguration.maximumReplyArrayLength)")
+                throw RESPProtocolError(
+                    message: "array length \(count): must be -1 or in 0...\(cap) "
+                        + "(RedisConfiguration.maximumReplyArrayLength)"
+                )
             }
             guard self.open.count < self.limits.maximumDepth else {
-                throw RESPProtocolError(message: "arrays nested deeper than \(self.limits.maximumDepth) levels (RedisConfiguration.maximumReplyDepth)")
+                throw RESPProtocolError(
+                    message: "arrays nested deeper than \(self.limits.maximumDepth) levels "
+                        + "(RedisConfiguration.maximumReplyDepth)"
+                )
             }
             if count == 0 { return .array([]) }
             // The count is capped, so reserving it is bounded too.

@@ -3,7 +3,7 @@
 ///
 /// RESP2 has five types, told apart by their first byte: `+` simple string, `-` error, `:`
 /// integer, `$` bulk string and `*` array. Bulk strings and arrays can be null (`$-1`, `*-1`).
-enum RESPValue: Hashable, Sendable {
+package enum RESPValue: Hashable, Sendable {
     /// A short, non-binary status such as `OK` or `PONG`.
     case simpleString(String)
     /// An error reply: the whole line, such as `NOSCRIPT No matching script. Please use EVAL.`
@@ -16,12 +16,12 @@ enum RESPValue: Hashable, Sendable {
     case array([RESPValue]?)
 
     /// A bulk string holding `text` in UTF-8.
-    static func bulkString(_ text: String) -> RESPValue {
+    package static func bulkString(_ text: String) -> RESPValue {
         .bulkString(Array(text.utf8))
     }
 
     /// The text of a simple or bulk string, decoded as UTF-8; `nil` for any other value.
-    var string: String? {
+    package var string: String? {
         switch self {
         case .simpleString(let text): text
         case .bulkString(let bytes?): String(decoding: bytes, as: UTF8.self)
@@ -30,7 +30,7 @@ enum RESPValue: Hashable, Sendable {
     }
 
     /// The error prefix (`NOSCRIPT`, `ERR`, `BUSY`, …): the first word of an error reply.
-    var errorCode: Substring? {
+    package var errorCode: Substring? {
         guard case .error(let message) = self else { return nil }
         return message.prefix { $0 != " " }
     }
@@ -38,7 +38,7 @@ enum RESPValue: Hashable, Sendable {
 
 extension RESPValue: CustomStringConvertible {
     /// A compact, single-line rendering for logs and test failures; long bulk strings are cut.
-    var description: String {
+    package var description: String {
         switch self {
         case .simpleString(let text): "+\(text)"
         case .error(let message): "-\(message)"

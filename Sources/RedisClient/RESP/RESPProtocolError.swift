@@ -2,11 +2,11 @@
 ///
 /// A connection that sees one of these can no longer tell where the next reply starts, so it is
 /// closed and every request waiting on it fails.
-struct RESPProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct RESPProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What was wrong, naming the offending bytes or length and what was expected.
-    let message: String
+    package let message: String
 
-    var description: String {
+    package var description: String {
         "RESP protocol error: \(self.message)"
     }
 }

@@ -10,7 +10,7 @@ import NIOConcurrencyHelpers
 /// schedules one on the event loop. Under load, one drain task writes many requests with a
 /// single flush, so the per-request cost is a lock and an append rather than an event-loop task
 /// and a system call. A connection is never reopened: when it closes, the pool replaces it.
-final class RedisConnection: Sendable {
+package final class RedisConnection: Sendable {
     /// The NIO channel.
     let channel: any Channel
     private let handler: NIOLoopBound<RedisChannelHandler>
@@ -39,7 +39,7 @@ final class RedisConnection: Sendable {
     /// request fails; its late reply is dropped), `.connection` or `.protocol` when the connection
     /// fails first.
     /// An error *reply* (`-ERR …`) is a successful ``RESPValue/error(_:)``.
-    func send(_ command: ByteBuffer, deadline: NIODeadline) async throws(RedisClientError) -> RESPValue {
+    package func send(_ command: ByteBuffer, deadline: NIODeadline) async throws(RedisClientError) -> RESPValue {
         let result: Result<RESPValue, any Error>
         do {
             result = .success(
@@ -60,7 +60,7 @@ final class RedisConnection: Sendable {
 
     /// Sends several commands back to back — nothing from other senders in between — and returns
     /// their replies in order.
-    func send(_ commands: [ByteBuffer], deadline: NIODeadline) -> [EventLoopFuture<RESPValue>] {
+    package func send(_ commands: [ByteBuffer], deadline: NIODeadline) -> [EventLoopFuture<RESPValue>] {
         let promises = commands.map { _ in self.channel.eventLoop.makePromise(of: RESPValue.self) }
         self.submit(zip(commands, promises).map { RedisRequest(command: $0, sink: .promise($1), deadline: deadline) })
         return promises.map(\.futureResult)
@@ -108,14 +108,31 @@ final class RedisConnection: Sendable {
     // MARK: Opening
 
     /// What a new connection does before it is handed out.
-    struct Handshake: Sendable {
+    package struct Handshake: Sendable {
         /// `AUTH` credentials, if any.
-        var username: String?
-        var password: String?
+        package var username: String?
+        package var password: String?
         /// `SELECT`ed when not 0.
-        var database: Int
+        package var database: Int
         /// Loaded with `SCRIPT LOAD`, each checked against its expected SHA-1.
-        var scripts: [(source: String, sha1: String)]
+        package var scripts: [(source: String, sha1: String)]
+
+        package init(
+            username: String? = nil,
+            password: String? = nil,
+            database: Int,
+            scripts: [(source: String, sha1: String)]
+        ) {
+            self.username = username
+            self.password = password
+            self.database = database
+            self.scripts = scripts
+        }
+    }
+
+    /// `host:port`, with brackets around an IPv6 address: how messages and logs name a server.
+    package static func endpoint(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// Opens a connection to `host:port` and runs the handshake, all before `deadline`.
@@ -138,7 +155,7 @@ final class RedisConnection: Sendable {
         deadline: NIODeadline,
         attempt: RedisConnectAttempt? = nil
     ) -> EventLoopFuture<RedisConnection> {
-        let endpoint = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let endpoint = Self.endpoint(host: host, port: port)
         let remaining = max(deadline - .now(), .milliseconds(1))
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(remaining)
@@ -218,34 +235,6 @@ final class RedisConnection: Sendable {
                     }
                 }
             }
-        }
-    }
-}
-
-/// A connection attempt that can be abandoned: once cancelled, its channel is closed as soon as it
-/// exists, which fails the handshake at once instead of at the connect deadline.
-final class RedisConnectAttempt: Sendable {
-    private struct State {
-        var channel: (any Channel)?
-        var isCancelled = false
-    }
-
-    private let state = NIOLockedValueBox(State())
-
-    /// Closes the attempt's channel, now or when it connects.
-    func cancel() {
-        let channel = self.state.withLockedValue { state -> (any Channel)? in
-            state.isCancelled = true
-            return state.channel
-        }
-        channel?.close(promise: nil)
-    }
-
-    /// Records the channel; `false` when the attempt was already cancelled.
-    func register(_ channel: any Channel) -> Bool {
-        self.state.withLockedValue { state in
-            state.channel = channel
-            return !state.isCancelled
         }
     }
 }

@@ -9,7 +9,7 @@ extension RedisConnectionPool {
     /// delay, so that a server answering every connection this way is not hammered — resolving
     /// the host name again. Counted once per connection, however many of its requests saw the
     /// error.
-    func recycle(_ connection: RedisConnection, reason: RedisRecycleReason) {
+    package func recycle(_ connection: RedisConnection, reason: RedisRecycleReason) {
         // Under the pool's lock: of several requests that saw the error on this connection, only
         // the one that removes it from the rotation counts it and closes it.
         let slot = self.state.withLockedValue { state -> Int? in

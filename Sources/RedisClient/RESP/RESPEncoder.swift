@@ -4,9 +4,9 @@ import NIOCore
 ///
 /// `SET k v` becomes `*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n`. Lengths are written as ASCII
 /// digits straight into the buffer, with no intermediate `String`.
-enum RESPEncoder {
+package enum RESPEncoder {
     /// Writes a whole command: its name and arguments, each as a bulk string.
-    static func writeCommand(_ arguments: [String], into buffer: inout ByteBuffer) {
+    package static func writeCommand(_ arguments: [String], into buffer: inout ByteBuffer) {
         Self.writeArrayHeader(count: arguments.count, into: &buffer)
         for argument in arguments {
             Self.writeBulkString(argument, into: &buffer)
@@ -14,14 +14,14 @@ enum RESPEncoder {
     }
 
     /// Writes `*count\r\n`, the header of an array of `count` values.
-    static func writeArrayHeader(count: Int, into buffer: inout ByteBuffer) {
+    package static func writeArrayHeader(count: Int, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "*"))
         Self.writeDecimal(count, into: &buffer)
         Self.writeCRLF(into: &buffer)
     }
 
     /// Writes `text` as a bulk string: `$length\r\nbytes\r\n`.
-    static func writeBulkString(_ text: String, into buffer: inout ByteBuffer) {
+    package static func writeBulkString(_ text: String, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "$"))
         Self.writeDecimal(text.utf8.count, into: &buffer)
         Self.writeCRLF(into: &buffer)
@@ -30,7 +30,7 @@ enum RESPEncoder {
     }
 
     /// Writes `bytes` as a bulk string: `$length\r\nbytes\r\n`.
-    static func writeBulkString(_ bytes: some Collection<UInt8>, into buffer: inout ByteBuffer) {
+    package static func writeBulkString(_ bytes: some Collection<UInt8>, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "$"))
         Self.writeDecimal(bytes.count, into: &buffer)
         Self.writeCRLF(into: &buffer)
@@ -39,7 +39,7 @@ enum RESPEncoder {
     }
 
     /// Writes `value` as a bulk string of its decimal digits, as Redis expects numeric arguments.
-    static func writeBulkString(decimal value: Int, into buffer: inout ByteBuffer) {
+    package static func writeBulkString(decimal value: Int, into buffer: inout ByteBuffer) {
         var digits = ByteBuffer()
         digits.reserveCapacity(20)
         Self.writeDecimal(value, into: &digits)
@@ -47,7 +47,7 @@ enum RESPEncoder {
     }
 
     /// Writes the decimal digits of `value`, with a leading `-` when negative.
-    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+    package static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
         if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
         // The magnitude as unsigned, so that Int.min does not overflow.
         var magnitude = value.magnitude
