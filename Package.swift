@@ -149,6 +149,7 @@ let package = Package(
                 "RateLimitRedis",
                 "RedisClient",
                 "RateLimitTesting",
+                "RedisTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
