@@ -41,7 +41,7 @@ public struct ClientKeyExtractor<Context: RequestContext>: Sendable {
     /// - Parameters:
     ///   - name: The header.
     ///   - maximumLength: The longest value accepted, in `1...8192` bytes; 256 by default.
-    /// - Throws: ``RateLimit/RateLimitError/Code/invalidConfiguration`` for a `maximumLength`
+    /// - Throws: `RateLimitError.Code.invalidConfiguration` for a `maximumLength`
     ///   out of range.
     public static func header(_ name: HTTPField.Name, maximumLength: Int = 256) throws(RateLimitError) -> Self {
         guard (1...8192).contains(maximumLength) else {
@@ -89,7 +89,7 @@ extension ClientKeyExtractor where Context: RemoteAddressRequestContext {
     ///   - trustedProxies: Whose forwarding headers to believe; none by default.
     ///   - ipv6PrefixLength: Bits of an IPv6 address that identify a client, in `1...128`; 64 by
     ///     default.
-    /// - Throws: ``RateLimit/RateLimitError/Code/invalidConfiguration`` for an
+    /// - Throws: `RateLimitError.Code.invalidConfiguration` for an
     ///   `ipv6PrefixLength` out of range.
     public static func remoteAddress(trustedProxies: TrustedProxies = .none, ipv6PrefixLength: Int = 64) throws(RateLimitError) -> Self {
         guard (1...128).contains(ipv6PrefixLength) else {

@@ -26,8 +26,8 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses CIDR notation or a single address.
     ///
-    /// - Throws: ``RateLimit/RateLimitError`` with code
-    ///   ``RateLimit/RateLimitError/Code/invalidConfiguration`` naming the value and the accepted
+    /// - Throws: `RateLimitError` with code
+    ///   `RateLimitError.Code.invalidConfiguration` naming the value and the accepted
     ///   forms, for malformed text, a prefix length out of range, or an address with host bits
     ///   set.
     public init(_ text: String) throws(RateLimitError) {

@@ -41,7 +41,7 @@ struct RateLimitHeaders: Sendable {
     /// The policy's name as a structured-field String, such as `"default"`.
     private let policyItem: String
 
-    /// - Throws: ``RateLimitError/Code/invalidConfiguration`` when the IETF style is on and the
+    /// - Throws: `RateLimitError.Code.invalidConfiguration` when the IETF style is on and the
     ///   capacity or window exceeds what a structured-field Integer can carry.
     init(style: RateLimitHeaderStyle, policyName: String, policy: BucketPolicy) throws(RateLimitError) {
         self.style = style

@@ -7,7 +7,7 @@ public import RateLimit
 /// Requests` when the client's bucket is empty.
 ///
 /// Add it to a router to limit every route, or to a route group to give the group its own
-/// policy. Each middleware has its own limiter — any ``RateLimit/AsyncRateLimiter`` keyed by
+/// policy. Each middleware has its own limiter — any `AsyncRateLimiter` keyed by
 /// ``ClientKey``, in memory or shared — and a name that labels its headers, logs and metrics.
 ///
 /// ```swift
@@ -71,7 +71,7 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Creates a rate-limit middleware.
     ///
     /// - Parameters:
-    ///   - limiter: The limiter; its ``RateLimit/AsyncRateLimiter/policy`` is what the headers
+    ///   - limiter: The limiter; its `AsyncRateLimiter.policy` is what the headers
     ///     advertise.
     ///   - name: The policy's name: 1–64 printable ASCII characters. Give nested middlewares
     ///     different names; clients tell their `RateLimit` list members apart by it.
@@ -87,7 +87,7 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     ///     when the middleware is created, so bootstrap `MetricsSystem` first.
     ///   - cost: Tokens a request takes; 1 when `nil`. `0` checks without taking. A negative
     ///     result is a bug: the request is answered `500` and the error logged.
-    /// - Throws: ``RateLimit/RateLimitError/Code/invalidConfiguration`` naming the value for an
+    /// - Throws: `RateLimitError.Code.invalidConfiguration` naming the value for an
     ///   invalid `name` or exempt path, or a policy too large for the IETF headers.
     public init(
         limiter: some AsyncRateLimiter<ClientKey>,

@@ -65,8 +65,8 @@ public struct TrustedProxies: Hashable, Sendable, CustomStringConvertible {
 
     /// Trusts the given addresses and CIDR blocks, such as `["10.0.0.0/8", "::1"]`.
     ///
-    /// - Throws: ``RateLimit/RateLimitError`` with code
-    ///   ``RateLimit/RateLimitError/Code/invalidConfiguration`` naming the first value that is not
+    /// - Throws: `RateLimitError` with code
+    ///   `RateLimitError.Code.invalidConfiguration` naming the first value that is not
     ///   an address or CIDR block, and the accepted forms.
     public init(_ networks: [String], header: ForwardingHeader = .xForwardedFor) throws(RateLimitError) {
         var parsed: [IPNetwork] = []

@@ -1,6 +1,6 @@
 import RateLimit
 
-/// A ``BucketPolicy`` as the integers the Lua script works with, checked against what Lua's
+/// A `BucketPolicy` as the integers the Lua script works with, checked against what Lua's
 /// doubles represent exactly.
 ///
 /// The arithmetic is the in-memory engines': a *tick* is `1/M` ns, where `M` is
@@ -24,7 +24,7 @@ struct RedisBucketParameters: Hashable, Sendable {
     /// The largest debt a bucket carries: its time to refill from empty, in ticks.
     let windowTicks: Int64
 
-    /// Derives the parameters, or throws ``RateLimitError/Code/invalidPolicy`` naming the value
+    /// Derives the parameters, or throws `RateLimitError.Code.invalidPolicy` naming the value
     /// that does not fit and the range that would.
     init(policy: BucketPolicy) throws(RateLimitError) {
         // BucketPolicy guarantees a whole, positive number of nanoseconds below Int64.max.

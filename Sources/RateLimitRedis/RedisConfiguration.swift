@@ -12,7 +12,7 @@ import RedisClient
 /// ```
 ///
 /// Values are checked when a ``RedisRateLimiter`` is created; an out-of-range value throws
-/// ``RateLimitError/Code/invalidConfiguration`` with a message naming it and the allowed range.
+/// `RateLimitError.Code.invalidConfiguration` with a message naming it and the allowed range.
 public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
     /// The server's host name or IP address (IPv6 without brackets). `127.0.0.1` by default.
     public var host: String
@@ -98,7 +98,7 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
     static let maximumPoolSize = 256
     private static let longestTimeout = Duration.seconds(3600)
 
-    /// Throws ``RateLimitError/Code/invalidConfiguration`` for the first value out of range.
+    /// Throws `RateLimitError.Code.invalidConfiguration` for the first value out of range.
     func validate() throws(RateLimitError) {
         // No '@' either: a host holding "user:password@host" would print the password.
         guard !self.host.isEmpty, !self.host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) else {
@@ -151,7 +151,7 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Throws ``RateLimitError/Code/invalidConfiguration`` unless `range` holds `value`.
+    /// Throws `RateLimitError.Code.invalidConfiguration` unless `range` holds `value`.
     static func check(
         _ name: String,
         _ value: Int,

@@ -9,7 +9,7 @@ import RedisClient
 /// | ``failOpen`` | allowed, `remaining` = capacity | availability matters more than the limit |
 /// | ``failClosed`` | denied, `retryAfter` = 1 s (or as given) | the limit protects something fragile |
 /// | ``fallback(_:)`` | a local in-memory engine decides, per instance | the usual choice: limits stay, looser by the instance count |
-/// | ``throwError`` | `acquire` throws ``RateLimitError/Code/unavailable`` | the caller handles it (for example, answers 503) |
+/// | ``throwError`` | `acquire` throws `RateLimitError.Code.unavailable` | the caller handles it (for example, answers 503) |
 ///
 /// Every decision taken without Redis is counted in the metric
 /// `ratelimit_redis_unavailable_total` (dimensions `policy` and `reason`) and logged at debug
@@ -56,14 +56,14 @@ public struct RedisFailurePolicy<Key: Hashable & Sendable>: Sendable, CustomStri
         Self(.fallback(limiter))
     }
 
-    /// Throw ``RateLimitError`` with code ``RateLimitError/Code/unavailable`` while Redis is
+    /// Throw `RateLimitError` with code `RateLimitError.Code.unavailable` while Redis is
     /// unavailable, and let the caller decide.
     public static var throwError: Self { Self(.throwError) }
 
     /// Makes a policy from its command-line name: `open`, `closed` or `fallback` (a local
-    /// ``AtomicRateLimiter`` with `policy`), or `error` (``throwError``).
+    /// `AtomicRateLimiter` with `policy`), or `error` (``throwError``).
     ///
-    /// - Throws: ``RateLimitError/Code/invalidConfiguration`` for any other name.
+    /// - Throws: `RateLimitError.Code.invalidConfiguration` for any other name.
     public static func named(_ name: String, fallbackPolicy policy: BucketPolicy) throws(RateLimitError) -> Self {
         switch name {
         case "open": return .failOpen

@@ -11,7 +11,7 @@ extension RedisRateLimiter {
     /// Creates a limiter and starts connecting to Redis in the background.
     ///
     /// The first decisions wait for the first connection, up to the command timeout; call
-    /// ``waitUntilConnected()`` to wait for it explicitly. Call ``shutdown()`` when done.
+    /// ``waitUntilConnected(timeout:)`` to wait for it explicitly. Call ``shutdown()`` when done.
     ///
     /// - Parameters:
     ///   - policy: The policy of every bucket. It must fit Lua's exact integer range (see the
@@ -24,8 +24,8 @@ extension RedisRateLimiter {
     ///   - logger: Where connection changes and failures are logged.
     ///   - metricsFactory: Where the counters go (see ``RedisFailurePolicy``); the globally
     ///     bootstrapped `MetricsSystem` by default.
-    /// - Throws: ``RateLimitError/Code/invalidPolicy`` when the policy does not fit Lua's number
-    ///   range, ``RateLimitError/Code/invalidConfiguration`` for a configuration value out of
+    /// - Throws: `RateLimitError.Code.invalidPolicy` when the policy does not fit Lua's number
+    ///   range, `RateLimitError.Code.invalidConfiguration` for a configuration value out of
     ///   range; each message names the value and the accepted range.
     public convenience init(
         policy: BucketPolicy,
@@ -84,8 +84,8 @@ extension RedisRateLimiter where Key: LosslessStringConvertible {
     /// )
     /// ```
     ///
-    /// - Throws: ``RateLimitError/Code/invalidConfiguration`` for a malformed URL,
-    ///   ``RateLimitError/Code/invalidPolicy`` for a policy beyond Lua's exact range.
+    /// - Throws: `RateLimitError.Code.invalidConfiguration` for a malformed URL,
+    ///   `RateLimitError.Code.invalidPolicy` for a policy beyond Lua's exact range.
     public convenience init(
         url: String,
         policy: BucketPolicy,

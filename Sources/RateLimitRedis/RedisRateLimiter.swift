@@ -9,7 +9,7 @@ import Synchronization
 /// A rate limiter whose buckets live in Redis, so that every instance of a service shares one
 /// limit per client.
 ///
-/// Decisions follow the same ``BucketPolicy`` semantics as the in-memory engines, smooth and
+/// Decisions follow the same `BucketPolicy` semantics as the in-memory engines, smooth and
 /// stepped, exact to the nanosecond — taken at Redis's clock:
 ///
 /// ```swift
@@ -145,8 +145,8 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
     /// Never waits longer than the command timeout: when Redis cannot answer by then, the
     /// ``failurePolicy`` decides.
     ///
-    /// - Throws: ``RateLimitError/Code/invalidCost`` when `cost` is negative;
-    ///   ``RateLimitError/Code/unavailable`` after ``shutdown()``, or while Redis is unavailable
+    /// - Throws: `RateLimitError.Code.invalidCost` when `cost` is negative;
+    ///   `RateLimitError.Code.unavailable` after ``shutdown()``, or while Redis is unavailable
     ///   under ``RedisFailurePolicy/throwError``.
     public func acquire(_ key: Key, cost: Int) async throws -> RateLimitDecision {
         guard cost >= 0 else {
@@ -171,7 +171,7 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
     }
 
     /// Waits until at least one connection is ready, or throws
-    /// ``RateLimitError/Code/unavailable`` once `timeout` has passed.
+    /// `RateLimitError.Code.unavailable` once `timeout` has passed.
     ///
     /// - Parameter timeout: How long to wait; the configuration's
     ///   ``RedisConfiguration/connectTimeout`` by default.
@@ -191,7 +191,7 @@ public final class RedisRateLimiter<Key: Hashable & Sendable>: AsyncRateLimiter 
     }
 
     /// Closes every connection and stops reconnecting. Later calls to `acquire` throw
-    /// ``RateLimitError/Code/unavailable``. Safe to call more than once.
+    /// `RateLimitError.Code.unavailable`. Safe to call more than once.
     public func shutdown() async {
         self.isShutDown.store(true, ordering: .relaxed)
         await self.pool.shutdown()

@@ -17,9 +17,9 @@ extension RedisConfiguration {
     /// User name and password may be percent-encoded (`%40` for `@`). TLS (`rediss://`), Unix
     /// sockets and query parameters are not supported.
     ///
-    /// - Throws: ``RateLimitError/Code/invalidConfiguration`` naming what is wrong and the
+    /// - Throws: `RateLimitError.Code.invalidConfiguration` naming what is wrong and the
     ///   accepted form; the password is never echoed, whatever the URL's shape (see
-    ///   ``redacted(_:)``).
+    ///   `redacted(_:)`).
     public init(url: String) throws(RateLimitError) {
         self.init()
         guard let schemeEnd = url.firstRange(of: "://") else {

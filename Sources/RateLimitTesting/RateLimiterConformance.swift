@@ -1,7 +1,7 @@
 import RateLimit
 
 /// The conformance and stress suite every engine must pass — the three in this package, and any
-/// engine written against ``RateLimiter``.
+/// engine written against `RateLimiter`.
 ///
 /// Give the suite a name, a way to make keys and a factory; then run each scenario, for example as
 /// parameterised Swift Testing cases:
@@ -20,7 +20,7 @@ import RateLimit
 /// Scenarios never sleep except the real-clock one. Deterministic scenarios compare every decision
 /// with hand-computed values and with ``ReferenceBucket``; contention scenarios start real threads
 /// (``RealThreads``) and require *exact* admitted totals on a frozen clock; eviction scenarios
-/// require the engine to be a ``BoundedRateLimiter``.
+/// require the engine to be a `BoundedRateLimiter`.
 public struct RateLimiterConformance<Key: Hashable & Sendable>: Sendable {
     /// Makes the engine under test for a policy, a key bound and a clock.
     public typealias Factory = @Sendable (_ policy: BucketPolicy, _ maxKeys: Int, _ clock: any RateLimitClock) throws -> any RateLimiter<Key>

@@ -4,7 +4,7 @@ import Synchronization
 /// A clock that can be set to any reading, including an earlier one: it simulates a thread that
 /// read the clock, was preempted, and acts after another thread stored a later time.
 ///
-/// Real clocks given to engines must never move backwards (see ``RateLimitClock``); this one does
+/// Real clocks given to engines must never move backwards (see `RateLimitClock`); this one does
 /// on purpose, to check that engines treat an old reading as "no time has passed" and never as
 /// a reason to admit more.
 public final class ScriptedClock: RateLimitClock, Sendable {

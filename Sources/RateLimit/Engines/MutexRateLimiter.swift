@@ -45,14 +45,7 @@ public final class MutexRateLimiter<Key: Hashable & Sendable>: BoundedRateLimite
     @inlinable
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
-        let hash = key.hashValue
-        // Read the clock outside the lock to keep the critical section short; the table never
-        // lets a stale reading move a bucket's time backwards.
-        let now = self.clock.now()
-        Interleaving.reach(.clockRead)
-        return self.tables.withLock(0) { table in
-            table.decide(key, hash: hash, cost: cost, now: now, arithmetic: self.arithmetic)
-        }
+        return self.tables.decide(key, hash: key.hashValue, shard: 0, cost: cost, clock: self.clock, arithmetic: self.arithmetic)
     }
 
     /// Takes `cost` tokens from `key`'s bucket, throwing ``RateLimitError/Code/invalidCost`` on a

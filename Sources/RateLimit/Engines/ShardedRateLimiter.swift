@@ -80,12 +80,10 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
         let hash = key.hashValue
-        let now = self.clock.now()
-        Interleaving.reach(.clockRead)
         // The low bits pick the shard; the table uses the high bits (see `HashTag`).
-        return self.tables.withLock(hash & self.shardMask) { table in
-            table.decide(key, hash: hash, cost: cost, now: now, arithmetic: self.arithmetic)
-        }
+        return self.tables.decide(
+            key, hash: hash, shard: hash & self.shardMask, cost: cost, clock: self.clock, arithmetic: self.arithmetic
+        )
     }
 
     /// Takes `cost` tokens from `key`'s bucket, throwing ``RateLimitError/Code/invalidCost`` on a

@@ -80,3 +80,24 @@ extension LockedShards where State: ~Copyable {
         return total
     }
 }
+
+extension LockedShards where State: ~Copyable {
+    /// One decision of a lock-per-shard engine (``MutexRateLimiter``, ``ShardedRateLimiter``):
+    /// the clock is read outside the lock, to keep the critical section short; the table never
+    /// lets a stale reading move a bucket's time backwards.
+    @inlinable
+    func decide<Key>(
+        _ key: Key,
+        hash: Int,
+        shard: Int,
+        cost: Int,
+        clock: ClockSource,
+        arithmetic: BucketArithmetic
+    ) -> RateLimitDecision where State == BucketTable<Key> {
+        let now = clock.now()
+        Interleaving.reach(.clockRead)
+        return self.withLock(shard) { table in
+            table.decide(key, hash: hash, cost: cost, now: now, arithmetic: arithmetic)
+        }
+    }
+}
