@@ -22,7 +22,7 @@ let package = Package(
             ],
             path: "Benchmarks/RateLimitBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        )
     ],
     swiftLanguageModes: [.v6]
 )

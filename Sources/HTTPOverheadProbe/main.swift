@@ -109,8 +109,14 @@ for _ in 0..<2 {
     await timeLoop("sync acquire          ") { concrete.acquire(key, cost: 1).remaining }
     try await timeLoop("existential checked   ") { try syncExistential.checkedAcquire(key, cost: 1).remaining }
     await timeLoop("clock read            ") { Int(MonotonicClock().monotonicNanoseconds() & 1) }
-    await timeLoop("counter increment     ") { counter.increment(); return 1 }
-    await timeLoop("timer record          ") { timer.recordNanoseconds(100); return 1 }
+    await timeLoop("counter increment     ") {
+        counter.increment()
+        return 1
+    }
+    await timeLoop("timer record          ") {
+        timer.recordNanoseconds(100)
+        return 1
+    }
     await timeLoop("uri.path              ") { request.uri.path.utf8.count }
     await timeLoop("endpointPath          ") { context.endpointPath?.utf8.count ?? 0 }
 }

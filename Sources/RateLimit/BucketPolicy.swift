@@ -48,7 +48,8 @@ public struct BucketPolicy: Hashable, Sendable, CustomStringConvertible {
     ///   - refill: Tokens earned back per `interval`, in `1...2³²`.
     ///   - interval: The refill period: a whole number of nanoseconds, at least 1 ns.
     ///   - mode: How tokens arrive within an interval; ``RefillMode/smooth`` by default.
-    public init(capacity: Int, refill: Int, every interval: Duration, mode: RefillMode = .smooth) throws(RateLimitError) {
+    public init(capacity: Int, refill: Int, every interval: Duration, mode: RefillMode = .smooth) throws(RateLimitError)
+    {
         guard capacity >= 1 else {
             throw .invalidPolicy("capacity \(capacity): must be in 1...\(Int64.max)")
         }
@@ -75,7 +76,8 @@ public struct BucketPolicy: Hashable, Sendable, CustomStringConvertible {
 
     private static func wholeNanoseconds(_ interval: Duration) throws(RateLimitError) -> Int64 {
         guard interval.components.attoseconds % 1_000_000_000 == 0 else {
-            throw .invalidPolicy("interval \(interval): must be a whole number of nanoseconds, in 1 ns...\(Int64.max) ns")
+            throw .invalidPolicy(
+                "interval \(interval): must be a whole number of nanoseconds, in 1 ns...\(Int64.max) ns")
         }
         guard let nanoseconds = interval.wholeNanoseconds, nanoseconds >= 1 else {
             throw .invalidPolicy("interval \(interval): must be in 1 ns...\(Int64.max) ns")
@@ -85,7 +87,10 @@ public struct BucketPolicy: Hashable, Sendable, CustomStringConvertible {
 
     /// Formats nanoseconds with the largest unit that divides them exactly.
     static func format(_ nanoseconds: Int64) -> String {
-        for (unit, size) in [("h", Int64(3_600_000_000_000)), ("min", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("µs", 1_000)]
+        for (unit, size) in [
+            ("h", Int64(3_600_000_000_000)), ("min", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000),
+            ("µs", 1_000),
+        ]
         where nanoseconds % size == 0 {
             return "\(nanoseconds / size) \(unit)"
         }

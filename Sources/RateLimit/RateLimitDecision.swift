@@ -57,6 +57,7 @@ public struct RateLimitDecision: Hashable, Sendable, CustomStringConvertible {
     /// The decision in words, for logs.
     public var description: String {
         let verdict = self.isAllowed ? "allowed" : (self.exceedsCapacity ? "denied (exceeds capacity)" : "denied")
-        return "\(verdict), remaining \(self.remaining)/\(self.limit), retry after \(self.retryAfterNanoseconds) ns, reset after \(self.resetAfterNanoseconds) ns"
+        return
+            "\(verdict), remaining \(self.remaining)/\(self.limit), retry after \(self.retryAfterNanoseconds) ns, reset after \(self.resetAfterNanoseconds) ns"
     }
 }

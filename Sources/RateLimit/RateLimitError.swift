@@ -65,7 +65,8 @@ extension RateLimitError {
     package static func invalidCost(_ cost: Int, capacity: Int) -> RateLimitError {
         RateLimitError(
             code: .invalidCost,
-            message: "invalid cost \(cost): must be in 0...\(Int.max) (0 peeks, more than the capacity \(capacity) is always denied)"
+            message:
+                "invalid cost \(cost): must be in 0...\(Int.max) (0 peeks, more than the capacity \(capacity) is always denied)"
         )
     }
 

@@ -23,5 +23,6 @@ public enum RateLimiterDefaults {
 
 @usableFromInline
 func negativeCost(_ cost: Int) -> Never {
-    preconditionFailure("invalid cost \(cost): must be in 0...\(Int.max) (use the async acquire to get a thrown error instead)")
+    preconditionFailure(
+        "invalid cost \(cost): must be in 0...\(Int.max) (use the async acquire to get a thrown error instead)")
 }

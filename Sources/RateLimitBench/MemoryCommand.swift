@@ -9,16 +9,22 @@ struct MemoryCommand: ParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "The engine: mutex, atomic, sharded or tutorial.", transform: parsing { text throws(ArgumentError) in
-        let engines = try BenchmarkEngine.parseList(text)
-        guard engines.count == 1, engines[0] != .floor else {
-            throw ArgumentError("expected one of mutex, atomic, sharded, tutorial")
-        }
-        return engines[0]
-    })
+    @Option(
+        help: "The engine: mutex, atomic, sharded or tutorial.",
+        transform: parsing { text throws(ArgumentError) in
+            let engines = try BenchmarkEngine.parseList(text)
+            guard engines.count == 1, engines[0] != .floor else {
+                throw ArgumentError("expected one of mutex, atomic, sharded, tutorial")
+            }
+            return engines[0]
+        })
     var engine: BenchmarkEngine
 
-    @Option(parsing: .unconditional, help: "Keys to track, in 1...100000000.", transform: parsing { text throws(ArgumentError) in try ArgumentParsing.integer(text, name: "keys", in: 1...100_000_000) })
+    @Option(
+        parsing: .unconditional, help: "Keys to track, in 1...100000000.",
+        transform: parsing { text throws(ArgumentError) in
+            try ArgumentParsing.integer(text, name: "keys", in: 1...100_000_000)
+        })
     var keys: Int = 100_000
 
     func run() throws {

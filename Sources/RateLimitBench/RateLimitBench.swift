@@ -9,7 +9,9 @@ struct RateLimitBench: AsyncParsableCommand {
         commandName: "ratelimit-bench",
         abstract: "Measures the rate-limit engines on this machine and recommends one.",
         discussion: "Without a subcommand, runs the default sweep (`run`): about two minutes on two cores.",
-        subcommands: [RunCommand.self, StressCommand.self, RecommendCommand.self, MemoryCommand.self, RedisEvalshaCommand.self],
+        subcommands: [
+            RunCommand.self, StressCommand.self, RecommendCommand.self, MemoryCommand.self, RedisEvalshaCommand.self,
+        ],
         defaultSubcommand: RunCommand.self
     )
 
@@ -42,7 +44,9 @@ func progress(_ line: String) {
 }
 
 /// Turns a kit parsing error into one that ArgumentParser reports with the flag's name.
-func parsing<Value>(_ parse: @escaping @Sendable (String) throws(ArgumentError) -> Value) -> @Sendable (String) throws -> Value {
+func parsing<Value>(_ parse: @escaping @Sendable (String) throws(ArgumentError) -> Value)
+    -> @Sendable (String) throws -> Value
+{
     { text in
         do throws(ArgumentError) {
             return try parse(text)

@@ -29,14 +29,17 @@ enum RedisCells {
     }
 
     /// Measures every caller count in `plan.threads`.
-    static func run(url: String, pool: Int, plan: BenchmarkPlan, progress: (String) -> Void) async throws -> [CellResult] {
+    static func run(url: String, pool: Int, plan: BenchmarkPlan, progress: (String) -> Void) async throws
+        -> [CellResult]
+    {
         var configuration = try RedisConfiguration(url: url)
         configuration.keyPrefix = self.keyPrefix
         configuration.poolSize = pool
         configuration.commandTimeout = .seconds(2)
         var logger = Logger(label: "ratelimit-bench")
         logger.logLevel = .warning
-        let limiter = try RedisRateLimiter<String>(policy: self.policy, configuration: configuration, failurePolicy: .throwError, logger: logger)
+        let limiter = try RedisRateLimiter<String>(
+            policy: self.policy, configuration: configuration, failurePolicy: .throwError, logger: logger)
         try await limiter.waitUntilConnected()
         defer { Task { await limiter.shutdown() } }
         let names = (0..<plan.settings.keys).map(self.keyName)
@@ -68,7 +71,9 @@ enum RedisCells {
         return cells
     }
 
-    static func measure(_ limiter: RedisRateLimiter<String>, names: [String], callers: Int, duration: Duration) async throws -> RepetitionMeasurement {
+    static func measure(_ limiter: RedisRateLimiter<String>, names: [String], callers: Int, duration: Duration)
+        async throws -> RepetitionMeasurement
+    {
         let clock = ContinuousClock()
         let start = clock.now
         let end = start + duration

@@ -16,25 +16,46 @@ struct RunCommand: AsyncParsableCommand {
     )
     var engines: [EngineSelection] = BenchmarkEngine.localEngines.map(EngineSelection.local)
 
-    @Option(help: "The Redis server for the redis engine, such as redis://127.0.0.1:6379; its cells run uniform-allow with --threads concurrent callers.")
+    @Option(
+        help:
+            "The Redis server for the redis engine, such as redis://127.0.0.1:6379; its cells run uniform-allow with --threads concurrent callers."
+    )
     var redis: String?
 
-    @Option(parsing: .unconditional, help: "Connections in the redis engine's pool, in 1...64.", transform: parsing { text throws(ArgumentError) in try ArgumentParsing.integer(text, name: "redis-pool", in: 1...64) })
+    @Option(
+        parsing: .unconditional, help: "Connections in the redis engine's pool, in 1...64.",
+        transform: parsing { text throws(ArgumentError) in
+            try ArgumentParsing.integer(text, name: "redis-pool", in: 1...64)
+        })
     var redisPool: Int = 2
 
-    @Option(help: "Workloads: hot-allow, hot-deny, uniform-allow, zipf-allow, churn, uniform-ip.", transform: parsing(Workload.parseList))
+    @Option(
+        help: "Workloads: hot-allow, hot-deny, uniform-allow, zipf-allow, churn, uniform-ip.",
+        transform: parsing(Workload.parseList))
     var workloads: [Workload] = Workload.allCases
 
-    @Option(parsing: .unconditional, help: "Thread counts, comma-separated, each in 1...1024.", transform: parsing(ArgumentParsing.threadCounts))
+    @Option(
+        parsing: .unconditional, help: "Thread counts, comma-separated, each in 1...1024.",
+        transform: parsing(ArgumentParsing.threadCounts))
     var threads: [Int] = [1, 2, 4, 8]
 
-    @Option(parsing: .unconditional, help: "Distinct keys for the keyed workloads, in 1...10000000.", transform: parsing { text throws(ArgumentError) in try ArgumentParsing.integer(text, name: "keys", in: 1...10_000_000) })
+    @Option(
+        parsing: .unconditional, help: "Distinct keys for the keyed workloads, in 1...10000000.",
+        transform: parsing { text throws(ArgumentError) in
+            try ArgumentParsing.integer(text, name: "keys", in: 1...10_000_000)
+        })
     var keys: Int = 100_000
 
-    @Option(help: "Run time of each repetition, such as 250ms or 2s (1ms...1h).", transform: parsing(ArgumentParsing.duration))
+    @Option(
+        help: "Run time of each repetition, such as 250ms or 2s (1ms...1h).",
+        transform: parsing(ArgumentParsing.duration))
     var duration: Duration = .milliseconds(250)
 
-    @Option(parsing: .unconditional, help: "Repetitions per cell, in 1...100; the median is reported.", transform: parsing { text throws(ArgumentError) in try ArgumentParsing.integer(text, name: "repetitions", in: 1...100) })
+    @Option(
+        parsing: .unconditional, help: "Repetitions per cell, in 1...100; the median is reported.",
+        transform: parsing { text throws(ArgumentError) in
+            try ArgumentParsing.integer(text, name: "repetitions", in: 1...100)
+        })
     var repetitions: Int = 3
 
     @Option(help: "The engines' clock: precise or coarse.", transform: parsing(ClockChoice.parse))
@@ -63,8 +84,10 @@ struct RunCommand: AsyncParsableCommand {
         if self.engines.contains(.redis) && self.redis == nil {
             throw ValidationError("--engines redis needs --redis URL, such as redis://127.0.0.1:6379")
         }
-        guard !self.label.isEmpty, self.label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw ValidationError(ArgumentError.invalid("label", self.label, mustBe: "letters, digits, '-' or '_'").description)
+        guard !self.label.isEmpty, self.label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        else {
+            throw ValidationError(
+                ArgumentError.invalid("label", self.label, mustBe: "letters, digits, '-' or '_'").description)
         }
     }
 
@@ -82,7 +105,9 @@ struct RunCommand: AsyncParsableCommand {
         )
         let machine = MachineDescription.current()
         let date = ISO8601DateFormatter().string(from: Date())
-        progress("ratelimit-bench: \(plan.repetitionCount) repetitions of \(self.duration) on \(machine.cpu) (\(machine.cores) cores)")
+        progress(
+            "ratelimit-bench: \(plan.repetitionCount) repetitions of \(self.duration) on \(machine.cpu) (\(machine.cores) cores)"
+        )
         var bytesPerKey: [BenchmarkEngine: Double] = [:]
         if !self.skipMemory {
             for engine in plan.engines where engine != .floor {
@@ -114,7 +139,8 @@ struct RunCommand: AsyncParsableCommand {
                 progress("wrote \(path)")
             }
         }
-        let verdict = report.recommendation?.summary ?? "No recommendation: no engine (mutex, atomic, sharded) was measured."
+        let verdict =
+            report.recommendation?.summary ?? "No recommendation: no engine (mutex, atomic, sharded) was measured."
         if self.format == .table {
             print("\nRecommendation: \(verdict)")
         } else {
@@ -133,9 +159,14 @@ enum AllocatorChoice: String, ExpressibleByArgument, CaseIterable {
     /// For jemalloc, re-executes this process with `libjemalloc.so.2` preloaded (once).
     func activate() throws {
         guard self == .jemalloc, ProcessInfo.processInfo.environment[Self.preloadMarker] == nil else { return }
-        let candidates = ["/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2"]
+        let candidates = [
+            "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
+            "/usr/lib/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2",
+        ]
         guard let library = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw ValidationError("--allocator jemalloc needs libjemalloc.so.2 (apt-get install libjemalloc2); looked in \(candidates.joined(separator: ", "))")
+            throw ValidationError(
+                "--allocator jemalloc needs libjemalloc.so.2 (apt-get install libjemalloc2); looked in \(candidates.joined(separator: ", "))"
+            )
         }
         setenv("LD_PRELOAD", library, 1)
         setenv(Self.preloadMarker, "1", 1)

@@ -81,7 +81,9 @@ package struct BenchmarkReport: Codable, Sendable {
     package var cells: [CellResult]
     package var recommendation: Recommendation?
 
-    package init(machine: MachineDescription, date: String, command: String, cells: [CellResult], recommendation: Recommendation?) {
+    package init(
+        machine: MachineDescription, date: String, command: String, cells: [CellResult], recommendation: Recommendation?
+    ) {
         self.machine = machine
         self.date = date
         self.command = command

@@ -61,7 +61,8 @@ package enum BenchmarkRunner {
     ) -> CellResult {
         let rates = measurements.map(\.operationsPerSecond).sorted()
         let middle = rates.count / 2
-        let median = rates.isEmpty ? 0 : (rates.count % 2 == 1 ? rates[middle] : (rates[middle - 1] + rates[middle]) / 2)
+        let median =
+            rates.isEmpty ? 0 : (rates.count % 2 == 1 ? rates[middle] : (rates[middle - 1] + rates[middle]) / 2)
         var latency = WorkerTally.makeHistogram()
         for measurement in measurements {
             latency.add(measurement.latency)

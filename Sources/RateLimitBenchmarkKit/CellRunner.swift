@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Histogram
 import RateLimit
 import RateLimitTesting
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Runs cells. Workers are real threads started behind a barrier (``RealThreads/Group``); the
 /// cell's clock starts when the last worker is ready and stops when the measuring thread raises
@@ -158,7 +159,8 @@ package enum CellRunner {
         return (0..<cell.threads).map { thread in
             var random = SplitMix64(seed: UInt64(thread) &* 0x9E37_79B9 &+ 17)
             return (0..<self.streamLength).map { _ in
-                let deny = denyKeys == keys.count
+                let deny =
+                    denyKeys == keys.count
                     || (denyKeys > 0 && Double.random(in: 0..<1, using: &random) < cell.settings.denyRatio)
                 let offset = deny ? 0 : denyKeys
                 let count = deny ? denyKeys : keys.count - denyKeys

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import RateLimit
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The machine a run was measured on, recorded with every result.
 package struct MachineDescription: Codable, Hashable, Sendable {
@@ -36,7 +37,9 @@ package struct MachineDescription: Codable, Hashable, Sendable {
         var names = utsname()
         uname(&names)
         let kernel = withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let architecture = withUnsafeBytes(of: &names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let architecture = withUnsafeBytes(of: &names.machine) {
+            String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+        }
         let memory = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
         let slug = cpu.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
             .reduce(into: "") { text, character in
@@ -58,13 +61,13 @@ package struct MachineDescription: Codable, Hashable, Sendable {
 
     static var swiftVersion: String {
         #if compiler(>=6.4)
-        "6.4 or later"
+            "6.4 or later"
         #elseif compiler(>=6.3)
-        "6.3"
+            "6.3"
         #elseif compiler(>=6.2)
-        "6.2"
+            "6.2"
         #else
-        "6.1"
+            "6.1"
         #endif
     }
 

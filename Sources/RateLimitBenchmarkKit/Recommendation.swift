@@ -47,7 +47,8 @@ package struct Recommendation: Codable, Hashable, Sendable {
         for workload in workloads {
             best[workload] = atThreads.filter { $0.workload == workload }.max { $0.opsPerSecond < $1.opsPerSecond }
         }
-        let engines = BenchmarkEngine.allCases.filter { engine in atThreads.contains { $0.engine == EngineName(engine) } }
+        let engines = BenchmarkEngine.allCases.filter { engine in atThreads.contains { $0.engine == EngineName(engine) }
+        }
         // Engines measured on every workload compete; a missing cell would flatter an engine.
         var scored: [(engine: BenchmarkEngine, score: Double, bytes: Double?, evidence: [Evidence])] = []
         for engine in engines {
@@ -85,7 +86,8 @@ package struct Recommendation: Codable, Hashable, Sendable {
         let runnerUp = scored.dropFirst().first
         let wins = winner.evidence.filter { $0.best == EngineName(winner.engine) }.map(\.workload.rawValue)
         var summary = "At \(threads) thread\(threads == 1 ? "" : "s"), choose \(winner.engine): "
-        summary += "on average \(decimal(winner.score, digits: 2)) of the fastest engine across \(workloads.count) workload\(workloads.count == 1 ? "" : "s")"
+        summary +=
+            "on average \(decimal(winner.score, digits: 2)) of the fastest engine across \(workloads.count) workload\(workloads.count == 1 ? "" : "s")"
         summary += wins.isEmpty ? "" : " (fastest on \(wins.joined(separator: ", ")))"
         if let bytes = winner.bytes { summary += ", \(decimal(bytes, digits: 1)) bytes per key" }
         summary += "."
@@ -106,11 +108,11 @@ package struct Recommendation: Codable, Hashable, Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `value` with `digits` decimals, independent of the locale (unlike `String(format:)`).

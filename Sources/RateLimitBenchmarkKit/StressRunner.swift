@@ -32,8 +32,10 @@ package enum StressRunner {
         }
 
         package var description: String {
-            let clocks = self.decisionsByClock.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            return "\(self.engine): \(self.rounds) rounds, \(self.decisions) decisions (\(clocks)), over-admitted \(self.overAdmitted), under-admitted \(self.underAdmitted), inconsistent \(self.inconsistentDecisions), evictions in stale rounds \(self.staleRoundEvictions)"
+            let clocks = self.decisionsByClock.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                separator: ", ")
+            return
+                "\(self.engine): \(self.rounds) rounds, \(self.decisions) decisions (\(clocks)), over-admitted \(self.overAdmitted), under-admitted \(self.underAdmitted), inconsistent \(self.inconsistentDecisions), evictions in stale rounds \(self.staleRoundEvictions)"
         }
 
         mutating func record(admitted: Int, lowerBound: Int, upperBound: Int, _ label: String) {
@@ -70,8 +72,10 @@ package enum StressRunner {
         /// How long the real-clock round runs.
         var realClockNanoseconds: Int64
 
-        package static let full = RoundSize(hotKeyCapacity: 2_000_000, evictionDecisions: 200_000, generations: 128, realClockNanoseconds: 300_000_000)
-        package static let small = RoundSize(hotKeyCapacity: 5_000, evictionDecisions: 4_000, generations: 8, realClockNanoseconds: 100_000_000)
+        package static let full = RoundSize(
+            hotKeyCapacity: 2_000_000, evictionDecisions: 200_000, generations: 128, realClockNanoseconds: 300_000_000)
+        package static let small = RoundSize(
+            hotKeyCapacity: 5_000, evictionDecisions: 4_000, generations: 8, realClockNanoseconds: 100_000_000)
     }
 
     /// Runs rounds on `engine` — the four kinds in turn, cycling through `threads` and both refill
@@ -146,10 +150,12 @@ package enum StressRunner {
         let limiter = self.make(engine, policy, maxKeys: 1024, clock: clock)
         for (advance, expected) in [(Int64(0), capacity), (2_000_000_000, capacity / 5)] {
             try! clock.advance(nanoseconds: advance)
-            let (admitted, decisions, inconsistent) = self.exhaust(limiter, key: 0, threads: threads, capacity: policy.capacity)
+            let (admitted, decisions, inconsistent) = self.exhaust(
+                limiter, key: 0, threads: threads, capacity: policy.capacity)
             outcome.count(decisions, on: "frozen")
             outcome.inconsistentDecisions += inconsistent
-            outcome.record(admitted: admitted, lowerBound: expected, upperBound: expected, "\(mode) hot key, \(threads) threads")
+            outcome.record(
+                admitted: admitted, lowerBound: expected, upperBound: expected, "\(mode) hot key, \(threads) threads")
         }
     }
 
@@ -177,7 +183,9 @@ package enum StressRunner {
         let statistics = limiter.statistics
         let insertions = statistics.trackedKeys + statistics.evictedBuckets + statistics.expiredBuckets
         outcome.count(threads * perThread, on: "frozen")
-        outcome.record(admitted: results.all.reduce(0, +), lowerBound: 0, upperBound: policy.capacity * insertions, "\(mode) eviction pressure, \(threads) threads")
+        outcome.record(
+            admitted: results.all.reduce(0, +), lowerBound: 0, upperBound: policy.capacity * insertions,
+            "\(mode) eviction pressure, \(threads) threads")
     }
 
     /// Scripted-stale readings meeting drops. Generation `g` of 8 keys lives at readings in
@@ -206,7 +214,8 @@ package enum StressRunner {
         // One shard for the sharded engine: a partition of two keys (its default here) turns almost
         // every insert into an eviction, and each eviction's slack would hide what the round looks
         // for. Per-shard floors are the conformance and interleaving suites' business.
-        let limiter = engine == .sharded
+        let limiter =
+            engine == .sharded
             ? try! ShardedRateLimiter<Int>(policy: policy, maxKeys: 2 * generationKeys, clock: clock, shards: 1)
             : self.make(engine, policy, maxKeys: 2 * generationKeys, clock: clock)
         let started = Atomic<Int>(0)
@@ -285,16 +294,21 @@ package enum StressRunner {
         let clock = MonotonicClock()
         let limiter = self.make(engine, policy, maxKeys: 1024, clock: clock)
         let start = clock.monotonicNanoseconds()
-        let logs = SaturationRun.run(limiter, key: 0, threads: threads, clock: clock, start: start, until: start + size.realClockNanoseconds)
+        let logs = SaturationRun.run(
+            limiter, key: 0, threads: threads, clock: clock, start: start, until: start + size.realClockNanoseconds)
         let bounds = SaturationRun.bounds(policy, logs, start: start, end: clock.monotonicNanoseconds())
         outcome.count(logs.reduce(0) { $0 + $1.decisions }, on: "real")
         outcome.inconsistentDecisions += logs.reduce(0) { $0 + $1.inconsistent }
-        outcome.record(admitted: bounds.admitted, lowerBound: bounds.lower, upperBound: bounds.upper, "\(mode) real clock, \(threads) threads (\(bounds))")
+        outcome.record(
+            admitted: bounds.admitted, lowerBound: bounds.lower, upperBound: bounds.upper,
+            "\(mode) real clock, \(threads) threads (\(bounds))")
     }
 
     /// Requests random costs until a cost-1 request is denied; returns the admitted cost, the
     /// number of decisions and the number of inconsistent ones.
-    static func exhaust(_ limiter: any BoundedRateLimiter<Int>, key: Int, threads: Int, capacity: Int) -> (Int, Int, Int) {
+    static func exhaust(_ limiter: any BoundedRateLimiter<Int>, key: Int, threads: Int, capacity: Int) -> (
+        Int, Int, Int
+    ) {
         let results = PerThreadResults(count: threads, initial: (admitted: 0, decisions: 0, inconsistent: 0))
         RealThreads.run(threads) { thread in
             var random = SplitMix64(seed: UInt64(thread) &* 7919)
@@ -313,7 +327,10 @@ package enum StressRunner {
             }
         }
         let all = results.all
-        return (all.reduce(0) { $0 + $1.admitted }, all.reduce(0) { $0 + $1.decisions }, all.reduce(0) { $0 + $1.inconsistent })
+        return (
+            all.reduce(0) { $0 + $1.admitted }, all.reduce(0) { $0 + $1.decisions },
+            all.reduce(0) { $0 + $1.inconsistent }
+        )
     }
 }
 

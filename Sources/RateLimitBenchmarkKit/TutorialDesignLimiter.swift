@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import RateLimit
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The tutorial's design, ported faithfully to Swift as the do-it-yourself baseline: a store that
 /// takes a lock to find or create a client's bucket in an unbounded dictionary, and buckets that

@@ -60,7 +60,8 @@ enum DemoApplication {
         let router = try Self.router(configuration: configuration, limiter: limiter, registry: registry)
         let application = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ratelimit-demo"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "ratelimit-demo"),
             logger: logger
         )
         return (application, shutdown)

@@ -68,7 +68,8 @@ struct DemoCommand: ParsableCommand {
     var port = "8080"
 
     @Option(
-        help: ArgumentHelp("The limiter engine: \(RateLimitEngine.names), or none (no limiting: the benchmark baseline).")
+        help: ArgumentHelp(
+            "The limiter engine: \(RateLimitEngine.names), or none (no limiting: the benchmark baseline).")
     )
     var engine = DemoEngine.inMemory(.atomic)
 
@@ -86,7 +87,8 @@ struct DemoCommand: ParsableCommand {
 
     @Option(
         name: .customLong("trusted-proxy"),
-        help: "A proxy address or CIDR block (such as 10.0.0.0/8 or ::1) whose forwarding header names the client. Repeatable."
+        help:
+            "A proxy address or CIDR block (such as 10.0.0.0/8 or ::1) whose forwarding header names the client. Repeatable."
     )
     var trustedProxies: [String] = []
 
@@ -96,10 +98,16 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical. Denials log at info.")
     var logLevel = "info"
 
-    @Option(help: "Keep the buckets in Redis (redis://[user:password@]host[:port][/db]) instead of memory, to share one limit between processes.")
+    @Option(
+        help:
+            "Keep the buckets in Redis (redis://[user:password@]host[:port][/db]) instead of memory, to share one limit between processes."
+    )
     var redis: String?
 
-    @Option(help: "While Redis is unreachable: open (allow), closed (deny, Retry-After 1 s) or fallback (a local in-memory engine).")
+    @Option(
+        help:
+            "While Redis is unreachable: open (allow), closed (deny, Retry-After 1 s) or fallback (a local in-memory engine)."
+    )
     var redisFailure = "fallback"
 
     /// Converts the parsed flags into checked settings, or throws a one-line `ValidationError`.

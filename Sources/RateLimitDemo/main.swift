@@ -1,12 +1,13 @@
-// ratelimit-demo: the tutorial's API, rate limited. See README-section.md.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import Metrics
 import Prometheus
+
+// ratelimit-demo: the tutorial's API, rate limited. See README-section.md.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// sysexits.h EX_USAGE: the command was used incorrectly.
 let exitUsage: Int32 = 64
@@ -41,7 +42,8 @@ do {
     logger.info(
         "Starting",
         metadata: [
-            "engine": "\(configuration.redisURL == nil ? configuration.engine.rawValue : "redis (\(configuration.redisFailure) when unreachable)")",
+            "engine":
+                "\(configuration.redisURL == nil ? configuration.engine.rawValue : "redis (\(configuration.redisFailure) when unreachable)")",
             "policy": "\(configuration.policy.map(\.description) ?? "none")",
             "headers": "\(configuration.headerStyle)",
             "trusted_proxies": "\(configuration.trustedProxies)",

@@ -31,7 +31,7 @@ public struct ClientKey: Hashable, Sendable, CustomStringConvertible {
             case .name(let name):
                 hasher.combine(1 as UInt8)
                 hasher.combine(name.utf8.count)
-                var name = name  // native on Linux: withUTF8 does not copy
+                var name = name // native on Linux: withUTF8 does not copy
                 name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
             case .unidentified:
                 hasher.combine(2 as UInt8)

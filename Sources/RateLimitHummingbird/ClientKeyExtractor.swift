@@ -91,7 +91,9 @@ extension ClientKeyExtractor where Context: RemoteAddressRequestContext {
     ///     default.
     /// - Throws: `RateLimitError.Code.invalidConfiguration` for an
     ///   `ipv6PrefixLength` out of range.
-    public static func remoteAddress(trustedProxies: TrustedProxies = .none, ipv6PrefixLength: Int = 64) throws(RateLimitError) -> Self {
+    public static func remoteAddress(trustedProxies: TrustedProxies = .none, ipv6PrefixLength: Int = 64)
+        throws(RateLimitError) -> Self
+    {
         guard (1...128).contains(ipv6PrefixLength) else {
             throw .invalidConfiguration(
                 "ipv6PrefixLength",

@@ -44,7 +44,7 @@ private struct ReverseForwardedParser {
             self.scanner.skipWhitespace()
             guard let next = self.scanner.next else { break }
             if next == UInt8(ascii: ",") {
-                _ = self.scanner.pop()  // an empty list member
+                _ = self.scanner.pop() // an empty list member
                 continue
             }
             sawElement = true
@@ -65,12 +65,12 @@ private struct ReverseForwardedParser {
         while true {
             self.scanner.skipWhitespace()
             guard let next = self.scanner.next, next != UInt8(ascii: ",") else { break }
-            if self.scanner.pop(UInt8(ascii: ";")) { continue }  // an empty pair
+            if self.scanner.pop(UInt8(ascii: ";")) { continue } // an empty pair
             guard let value = self.value(), self.scanner.pop(UInt8(ascii: "=")), let isFor = self.nameIsFor() else {
                 return nil
             }
             if isFor {
-                guard hop == nil else { return nil }  // two `for` parameters: ambiguous
+                guard hop == nil else { return nil } // two `for` parameters: ambiguous
                 hop = self.node(value)
             }
             self.scanner.skipWhitespace()
@@ -134,10 +134,10 @@ private struct ReverseForwardedParser {
         guard run % 2 == 0 else { return nil }
         prepend(UInt8(ascii: "\\"), count: run / 2)
         while true {
-            guard let byte = self.scanner.pop() else { return nil }  // unterminated
+            guard let byte = self.scanner.pop() else { return nil } // unterminated
             run = self.scanner.skip(while: { $0 == UInt8(ascii: "\\") })
             if byte == UInt8(ascii: "\"") {
-                if run == 0 { break }  // the opening quote
+                if run == 0 { break } // the opening quote
                 guard run % 2 == 1 else { return nil }
             } else {
                 guard Self.isQuotedTextByte(byte) else { return nil }
@@ -152,9 +152,12 @@ private struct ReverseForwardedParser {
     /// RFC 9110 `tchar`.
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"),
+            UInt8(ascii: "_"),
             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             true
         default:

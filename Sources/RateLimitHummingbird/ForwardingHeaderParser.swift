@@ -38,7 +38,7 @@ enum ForwardingHeaderParser {
         in value: String,
         _ body: (ForwardedHop) -> Bool
     ) -> Int {
-        var value = value  // a native header string: `withUTF8` does not copy it
+        var value = value // a native header string: `withUTF8` does not copy it
         return value.withUTF8 { bytes in
             switch header {
             case .xForwardedFor: Self.forEachXForwardedForHop(in: bytes, body)
@@ -134,7 +134,8 @@ enum ForwardingHeaderParser {
     /// RFC 7239 §6.3 `obfchar`: ALPHA / DIGIT / "." / "_" / "-".
     static func isObfuscatedByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
             true
         default:

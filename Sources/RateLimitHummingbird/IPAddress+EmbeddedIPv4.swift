@@ -27,9 +27,9 @@ extension IPAddress {
         let firstOctet = bits >> 24
         guard firstOctet != 0, firstOctet != 127 else { return nil }
         switch (self.high, self.low >> 32) {
-        case (0, 0),  // ::a.b.c.d
-            (0, 0xffff_0000),  // ::ffff:0:a.b.c.d
-            (Self.nat64WellKnownPrefix, 0):  // 64:ff9b::a.b.c.d
+        case (0, 0), // ::a.b.c.d
+            (0, 0xffff_0000), // ::ffff:0:a.b.c.d
+            (Self.nat64WellKnownPrefix, 0): // 64:ff9b::a.b.c.d
             return IPAddress(ipv4: bits)
         default:
             return nil

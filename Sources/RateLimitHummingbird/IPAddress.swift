@@ -45,10 +45,12 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// and IPv4 octets with leading zeros (`010.0.0.1`, ambiguous between decimal and octal).
     public init?(_ text: some StringProtocol) {
         // Header values are native strings: parse them in place, without a copy.
-        let parsed = text.utf8.withContiguousStorageIfAvailable(Self.parse) ?? {
-            var copy = String(text)
-            return copy.withUTF8(Self.parse)
-        }()
+        let parsed =
+            text.utf8.withContiguousStorageIfAvailable(Self.parse)
+            ?? {
+                var copy = String(text)
+                return copy.withUTF8(Self.parse)
+            }()
         guard let parsed else { return nil }
         self = parsed
     }
@@ -185,8 +187,8 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// - Complexity: O(*n*), one pass, no allocation: groups are shifted into two 128-bit words,
     ///   those before a `::` and those after it.
     static func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
-        var head: UInt128 = 0  // the groups before "::", once one is seen
-        var groups: UInt128 = 0  // the groups since the start or the "::"
+        var head: UInt128 = 0 // the groups before "::", once one is seen
+        var groups: UInt128 = 0 // the groups since the start or the "::"
         var count = 0
         var compressionIndex: Int? = nil
         var index = 0

@@ -49,7 +49,9 @@ struct RateLimitHeaders: Sendable {
         self.policyItem = Self.structuredString(policyName)
         let window = Self.windowSeconds(policy)
         if style.includesIETF {
-            guard Int64(policy.capacity) <= Self.maximumStructuredInteger, let window, window <= Self.maximumStructuredInteger else {
+            guard Int64(policy.capacity) <= Self.maximumStructuredInteger, let window,
+                window <= Self.maximumStructuredInteger
+            else {
                 throw .invalidConfiguration(
                     "policy",
                     "\(policy) for IETF rate-limit headers",
@@ -60,7 +62,8 @@ struct RateLimitHeaders: Sendable {
                 )
             }
         }
-        self.policyField = HTTPField(name: .rateLimitPolicy, value: "\(self.policyItem);q=\(policy.capacity);w=\(window ?? 0)")
+        self.policyField = HTTPField(
+            name: .rateLimitPolicy, value: "\(self.policyItem);q=\(policy.capacity);w=\(window ?? 0)")
     }
 
     /// Adds this policy's headers for `decision` to `fields`.

@@ -23,7 +23,8 @@ struct RateLimitMetrics: Sendable {
 
     init(policyName: String, factory: any MetricsFactory) {
         func counter(_ outcome: String) -> Counter {
-            Counter(label: Self.requestsLabel, dimensions: [("policy", policyName), ("outcome", outcome)], factory: factory)
+            Counter(
+                label: Self.requestsLabel, dimensions: [("policy", policyName), ("outcome", outcome)], factory: factory)
         }
         self.allowed = counter("allowed")
         self.denied = counter("denied")

@@ -235,7 +235,8 @@ extension RateLimitMiddleware {
 
     private func answerLimiterFailure(_ error: any Error, context: Context) -> Response {
         self.metrics.errors.increment()
-        context.logger.error("Rate limiter failed", metadata: ["ratelimit.policy": "\(self.name)", "error": "\(error)"])
+        context.logger.error(
+            "Rate limiter failed", metadata: ["ratelimit.policy": "\(self.name)", "error": "\(error)"])
         return RateLimitResponses.failure(.serviceUnavailable)
     }
 

@@ -104,7 +104,7 @@ public struct TrustedProxies: Hashable, Sendable, CustomStringConvertible {
                 return false
             }
             client = address
-            return self.contains(address)  // keep walking left only past trusted proxies
+            return self.contains(address) // keep walking left only past trusted proxies
         }
         // If every hop was a trusted proxy, the left-most one is where the request began.
         return (client, work)
@@ -112,7 +112,8 @@ public struct TrustedProxies: Hashable, Sendable, CustomStringConvertible {
 
     /// The networks and the header, or `none`.
     public var description: String {
-        self.networks.isEmpty ? "none" : "\(self.networks.map(\.description).joined(separator: ", ")) via \(self.header)"
+        self.networks.isEmpty
+            ? "none" : "\(self.networks.map(\.description).joined(separator: ", ")) via \(self.header)"
     }
 }
 

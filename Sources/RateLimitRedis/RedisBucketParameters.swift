@@ -45,7 +45,8 @@ struct RedisBucketParameters: Hashable, Sendable {
             let steps = (capacity - 1) / refill + 1
             let product = steps.multipliedReportingOverflow(by: stepTicks.partialValue)
             window = (product.partialValue, stepTicks.overflow || product.overflow)
-            largestCapacity = stepTicks.overflow || stepTicks.partialValue > Self.maximumWindowTicks
+            largestCapacity =
+                stepTicks.overflow || stepTicks.partialValue > Self.maximumWindowTicks
                 ? 0 : (Self.maximumWindowTicks / stepTicks.partialValue) * refill
         } else {
             let divisor = Self.greatestCommonDivisor(interval, refill)
@@ -55,12 +56,15 @@ struct RedisBucketParameters: Hashable, Sendable {
             largestCapacity = Self.maximumWindowTicks / self.ticksPerToken
         }
         guard !window.overflow, window.partialValue <= Self.maximumWindowTicks else {
-            let reason = "Lua numbers are exact only below 2^53, so the time to refill from empty must stay "
+            let reason =
+                "Lua numbers are exact only below 2^53, so the time to refill from empty must stay "
                 + "within 2^52 ticks of 1/\(self.ticksPerNanosecond) ns"
             guard largestCapacity >= 1 else {
                 // Stepped: one step is interval·refill ticks. Smooth: one token is interval/gcd ticks.
                 let scaled = Self.maximumWindowTicks.multipliedReportingOverflow(by: refill / self.ticksPerNanosecond)
-                let longest = self.isStepped ? Self.maximumWindowTicks / refill : (scaled.overflow ? Int64.max : scaled.partialValue)
+                let longest =
+                    self.isStepped
+                    ? Self.maximumWindowTicks / refill : (scaled.overflow ? Int64.max : scaled.partialValue)
                 throw .invalidPolicy(
                     "interval \(policy.interval) for the Redis engine (policy \(policy)): \(reason); "
                         + "interval must be in 1 ns...\(longest) ns"

@@ -22,10 +22,14 @@ extension RedisConfiguration {
     }
 
     func validateReplyLimits() throws(RateLimitError) {
-        try Self.check("maximumConsecutiveTimeouts", self.maximumConsecutiveTimeouts, in: Self.maximumConsecutiveTimeoutsRange)
-        try Self.check("maximumReplyLineLength", self.maximumReplyLineLength, in: Self.maximumReplyLineLengthRange, " bytes")
-        try Self.check("maximumReplyBulkLength", self.maximumReplyBulkLength, in: Self.maximumReplyBulkLengthRange, " bytes")
-        try Self.check("maximumReplyArrayLength", self.maximumReplyArrayLength, in: Self.maximumReplyArrayLengthRange, " elements")
+        try Self.check(
+            "maximumConsecutiveTimeouts", self.maximumConsecutiveTimeouts, in: Self.maximumConsecutiveTimeoutsRange)
+        try Self.check(
+            "maximumReplyLineLength", self.maximumReplyLineLength, in: Self.maximumReplyLineLengthRange, " bytes")
+        try Self.check(
+            "maximumReplyBulkLength", self.maximumReplyBulkLength, in: Self.maximumReplyBulkLengthRange, " bytes")
+        try Self.check(
+            "maximumReplyArrayLength", self.maximumReplyArrayLength, in: Self.maximumReplyArrayLengthRange, " elements")
         try Self.check("maximumReplyDepth", self.maximumReplyDepth, in: Self.maximumReplyDepthRange, " levels")
     }
 }

@@ -59,7 +59,10 @@ public struct RedisConfiguration: Hashable, Sendable, CustomStringConvertible {
     public var maximumReplyDepth: Int
 
     /// Creates a configuration for a server, with default settings for everything else.
-    public init(host: String = "127.0.0.1", port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 6379, username: String? = nil, password: String? = nil,
+        database: Int = 0
+    ) {
         self.host = host
         self.port = port
         self.username = username

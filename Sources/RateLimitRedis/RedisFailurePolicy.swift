@@ -113,7 +113,9 @@ public struct RedisFailurePolicy<Key: Hashable & Sendable>: Sendable, CustomStri
     }
 
     /// The decision for a request Redis could not decide, or the error to throw.
-    func decide(_ key: Key, cost: Int, policy: BucketPolicy, error: RedisClientError) throws(RateLimitError) -> RateLimitDecision {
+    func decide(_ key: Key, cost: Int, policy: BucketPolicy, error: RedisClientError) throws(RateLimitError)
+        -> RateLimitDecision
+    {
         let capacity = policy.capacity
         switch self.behavior {
         case .fallback(let limiter):
@@ -130,7 +132,7 @@ public struct RedisFailurePolicy<Key: Hashable & Sendable>: Sendable, CustomStri
                 exceedsCapacity: cost > capacity
             )
         case .closed(let retryAfter):
-            let wait = retryAfter.saturatingNanoseconds  // a whole number of ns: see validate()
+            let wait = retryAfter.saturatingNanoseconds // a whole number of ns: see validate()
             return RateLimitDecision(
                 isAllowed: cost == 0,
                 remaining: 0,

@@ -29,7 +29,9 @@ extension RedisConfiguration {
         let rest = url[schemeEnd.upperBound...]
         guard scheme == "redis" else {
             // The "scheme" of a garbled URL may hold anything, the password included.
-            let hint = scheme == "rediss" ? "TLS (rediss://) is not supported" : "unsupported scheme \"\(Self.redacted(scheme))\""
+            let hint =
+                scheme == "rediss"
+                ? "TLS (rediss://) is not supported" : "unsupported scheme \"\(Self.redacted(scheme))\""
             throw Self.invalidURL(url, hint)
         }
         // Credentials end at the last '@', so an unencoded '@' or '/' in a password still parses.
@@ -38,10 +40,12 @@ extension RedisConfiguration {
             let userInfo = rest[..<at]
             hostPart = rest[rest.index(after: at)...]
             guard let colon = userInfo.firstIndex(of: ":") else {
-                throw Self.invalidURL(url, "credentials without ':' (write redis://:password@host, or redis://username:password@host)")
+                throw Self.invalidURL(
+                    url, "credentials without ':' (write redis://:password@host, or redis://username:password@host)")
             }
             let username = try Self.percentDecoded(userInfo[..<colon], what: "username", url: url)
-            let password = try Self.percentDecoded(userInfo[userInfo.index(after: colon)...], what: "password", url: url)
+            let password = try Self.percentDecoded(
+                userInfo[userInfo.index(after: colon)...], what: "password", url: url)
             guard !password.isEmpty else {
                 throw Self.invalidURL(url, "empty password")
             }
@@ -66,7 +70,9 @@ extension RedisConfiguration {
             self.host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw Self.invalidURL(url, "unexpected \"\(after)\" after the IPv6 address") }
+                guard after.hasPrefix(":") else {
+                    throw Self.invalidURL(url, "unexpected \"\(after)\" after the IPv6 address")
+                }
                 portText = after.dropFirst()
             }
         } else if let colon = authority.firstIndex(of: ":") {
@@ -81,7 +87,9 @@ extension RedisConfiguration {
         if let portText {
             guard let port = Self.decimal(portText), (1...65535).contains(port) else {
                 // Digits are shown; anything else may be a password that lost its "@host".
-                let shown = portText.allSatisfy { $0.isASCII && $0.isNumber } ? "\"\(portText)\"" : "that is not a decimal number (not shown)"
+                let shown =
+                    portText.allSatisfy { $0.isASCII && $0.isNumber }
+                    ? "\"\(portText)\"" : "that is not a decimal number (not shown)"
                 throw Self.invalidURL(url, "port \(shown) is not in 1...65535")
             }
             self.port = port
@@ -90,7 +98,9 @@ extension RedisConfiguration {
             guard let database = Self.decimal(path), database <= Int(Int32.max) else {
                 // Shown only where the redacted URL shows it: after a port, anything but digits
                 // may be the end of a password that lost its "@host" (`redis://u:1234/5678x`).
-                let shown = RedisConfiguration.redacted(url).hasSuffix("/" + path) ? "\"\(path)\"" : "that is not a decimal number (not shown)"
+                let shown =
+                    RedisConfiguration.redacted(url).hasSuffix("/" + path)
+                    ? "\"\(path)\"" : "that is not a decimal number (not shown)"
                 throw Self.invalidURL(url, "database \(shown) is not in 0...\(Int32.max)")
             }
             self.database = database

@@ -23,7 +23,8 @@ import RateLimit
 /// require the engine to be a `BoundedRateLimiter`.
 public struct RateLimiterConformance<Key: Hashable & Sendable>: Sendable {
     /// Makes the engine under test for a policy, a key bound and a clock.
-    public typealias Factory = @Sendable (_ policy: BucketPolicy, _ maxKeys: Int, _ clock: any RateLimitClock) throws -> any RateLimiter<Key>
+    public typealias Factory =
+        @Sendable (_ policy: BucketPolicy, _ maxKeys: Int, _ clock: any RateLimitClock) throws -> any RateLimiter<Key>
 
     /// The engine's name, used in failure messages.
     public let engine: String
@@ -123,7 +124,9 @@ struct ScenarioContext<Key: Hashable & Sendable> {
         self.suite.makeKey(index)
     }
 
-    func policy(_ capacity: Int, _ refill: Int, every interval: Duration, _ mode: RefillMode) throws(ConformanceFailure) -> BucketPolicy {
+    func policy(_ capacity: Int, _ refill: Int, every interval: Duration, _ mode: RefillMode) throws(ConformanceFailure)
+        -> BucketPolicy
+    {
         do {
             return try BucketPolicy(capacity: capacity, refill: refill, every: interval, mode: mode)
         } catch {
@@ -131,7 +134,9 @@ struct ScenarioContext<Key: Hashable & Sendable> {
         }
     }
 
-    func limiter(_ policy: BucketPolicy, maxKeys: Int = 1024, clock: any RateLimitClock) throws(ConformanceFailure) -> any RateLimiter<Key> {
+    func limiter(_ policy: BucketPolicy, maxKeys: Int = 1024, clock: any RateLimitClock) throws(ConformanceFailure)
+        -> any RateLimiter<Key>
+    {
         do {
             return try self.suite.factory(policy, maxKeys, clock)
         } catch {
@@ -163,7 +168,9 @@ struct ScenarioContext<Key: Hashable & Sendable> {
         _ what: @autoclosure () -> String
     ) throws(ConformanceFailure) {
         var expected = "allowed \(allowed), remaining \(remaining)"
-        var matches = decision.isAllowed == allowed && decision.remaining == remaining && decision.exceedsCapacity == exceedsCapacity
+        var matches =
+            decision.isAllowed == allowed && decision.remaining == remaining
+            && decision.exceedsCapacity == exceedsCapacity
         if let retryAfter {
             expected += ", retry after \(retryAfter) ns"
             matches = matches && decision.retryAfterNanoseconds == retryAfter
@@ -189,4 +196,3 @@ struct ScenarioContext<Key: Hashable & Sendable> {
 
 let nanosecondsPerMillisecond: Int64 = 1_000_000
 let nanosecondsPerSecond: Int64 = 1_000_000_000
-

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Runs work on real operating-system threads — not Swift tasks, which share a small pool — so
@@ -66,17 +66,17 @@ struct JoinableThread: @unchecked Sendable {
         // Darwin's handle is an optional pointer and its start routine takes a non-optional one;
         // glibc's handle is an integer and its start routine takes an optional pointer.
         #if canImport(Darwin)
-        var handle: pthread_t?
-        let created = pthread_create(&handle, nil, { context in Body.run(context) }, context)
+            var handle: pthread_t?
+            let created = pthread_create(&handle, nil, { context in Body.run(context) }, context)
         #else
-        var handle = pthread_t()
-        let created = pthread_create(&handle, nil, { context in Body.run(context!) }, context)
+            var handle = pthread_t()
+            let created = pthread_create(&handle, nil, { context in Body.run(context!) }, context)
         #endif
         precondition(created == 0, "pthread_create failed: \(created)")
         #if canImport(Darwin)
-        self.handle = handle!
+            self.handle = handle!
         #else
-        self.handle = handle
+            self.handle = handle
         #endif
     }
 

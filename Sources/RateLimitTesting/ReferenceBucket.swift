@@ -47,11 +47,15 @@ public struct ReferenceBucket: Sendable {
             let needed = cost * self.interval
             let full = self.capacity * self.interval
             if cost > self.capacity {
-                return self.decision(allowed: false, remaining: self.scaledTokens / self.interval, retryAfter: nil, resetAfter: ceil(full - self.scaledTokens, self.refill))
+                return self.decision(
+                    allowed: false, remaining: self.scaledTokens / self.interval, retryAfter: nil,
+                    resetAfter: ceil(full - self.scaledTokens, self.refill))
             }
             if self.scaledTokens >= needed {
                 self.scaledTokens -= needed
-                return self.decision(allowed: true, remaining: self.scaledTokens / self.interval, retryAfter: 0, resetAfter: ceil(full - self.scaledTokens, self.refill))
+                return self.decision(
+                    allowed: true, remaining: self.scaledTokens / self.interval, retryAfter: 0,
+                    resetAfter: ceil(full - self.scaledTokens, self.refill))
             }
             return self.decision(
                 allowed: false,
@@ -61,14 +65,18 @@ public struct ReferenceBucket: Sendable {
             )
         case .stepped:
             if cost > self.capacity {
-                return self.decision(allowed: false, remaining: self.tokens, retryAfter: nil, resetAfter: self.steppedTime(until: self.capacity, now: now))
+                return self.decision(
+                    allowed: false, remaining: self.tokens, retryAfter: nil,
+                    resetAfter: self.steppedTime(until: self.capacity, now: now))
             }
             if self.tokens >= cost {
                 if cost > 0 {
                     self.tokens -= cost
                     if self.phaseStart == nil { self.phaseStart = now }
                 }
-                return self.decision(allowed: true, remaining: self.tokens, retryAfter: 0, resetAfter: self.steppedTime(until: self.capacity, now: now))
+                return self.decision(
+                    allowed: true, remaining: self.tokens, retryAfter: 0,
+                    resetAfter: self.steppedTime(until: self.capacity, now: now))
             }
             return self.decision(
                 allowed: false,
@@ -85,7 +93,8 @@ public struct ReferenceBucket: Sendable {
         switch self.policy.mode {
         case .smooth:
             if let updatedAt, now > updatedAt {
-                self.scaledTokens = min(self.capacity * self.interval, self.scaledTokens + Int128(now - updatedAt) * self.refill)
+                self.scaledTokens = min(
+                    self.capacity * self.interval, self.scaledTokens + Int128(now - updatedAt) * self.refill)
             }
             self.updatedAt = max(now, self.updatedAt ?? now)
         case .stepped:
@@ -105,7 +114,9 @@ public struct ReferenceBucket: Sendable {
         return Int128(start) + steps * self.interval - Int128(now)
     }
 
-    private func decision(allowed: Bool, remaining: Int128, retryAfter: Int128?, resetAfter: Int128) -> RateLimitDecision {
+    private func decision(allowed: Bool, remaining: Int128, retryAfter: Int128?, resetAfter: Int128)
+        -> RateLimitDecision
+    {
         RateLimitDecision(
             isAllowed: allowed,
             remaining: Int(remaining),

@@ -135,12 +135,16 @@ package enum SaturationRun {
     }
 
     /// The bounds for `logs` of a run of `policy` whose every reading lies in `start...end`.
-    package static func bounds(_ policy: BucketPolicy, _ logs: [SaturationLog], start: Int64, end: Int64) -> SaturationBounds {
+    package static func bounds(_ policy: BucketPolicy, _ logs: [SaturationLog], start: Int64, end: Int64)
+        -> SaturationBounds
+    {
         let capacity = Int128(policy.capacity)
         let refill = Int128(policy.refill)
         let interval = policy.interval.totalNanoseconds
         let span = Int128(end - start)
-        let upper = policy.mode == .smooth ? capacity + refill * span / interval : capacity + refill * ((span + interval - 1) / interval)
+        let upper =
+            policy.mode == .smooth
+            ? capacity + refill * span / interval : capacity + refill * ((span + interval - 1) / interval)
 
         let admitted = logs.reduce(0) { $0 + $1.admitted }
         let jumps = Int128(logs.reduce(0) { $0 + $1.jumpBound })
@@ -148,7 +152,8 @@ package enum SaturationRun {
         var lower: Int128 = 0
         let lastDenial = logs.map(\.lastDenialBefore).max() ?? .min
         // The run's first decision is some thread's first, and found the bucket full.
-        let firstDecision = logs.filter(\.firstFoundFull).map(\.firstAfter).max() ?? logs.map(\.firstAfter).filter { $0 != .max }.max()
+        let firstDecision =
+            logs.filter(\.firstFoundFull).map(\.firstAfter).max() ?? logs.map(\.firstAfter).filter { $0 != .max }.max()
         if lastDenial != .min, let firstDecision {
             // Floor division (the argument may be negative when everything is a gap).
             let earning = Int128(lastDenial) - Int128(firstDecision) - jumps
@@ -181,10 +186,16 @@ package enum SaturationRun {
         for log in logs where log.firstReading <= log.lastReading {
             var from = log.firstReading
             for gap in log.gaps.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-                if gap.lowerBound > from { boundaries.append((from, 1)); boundaries.append((gap.lowerBound, -1)) }
+                if gap.lowerBound > from {
+                    boundaries.append((from, 1))
+                    boundaries.append((gap.lowerBound, -1))
+                }
                 from = max(from, gap.upperBound)
             }
-            if log.lastReading > from { boundaries.append((from, 1)); boundaries.append((log.lastReading, -1)) }
+            if log.lastReading > from {
+                boundaries.append((from, 1))
+                boundaries.append((log.lastReading, -1))
+            }
         }
         boundaries.sort { $0.0 == $1.0 ? $0.1 > $1.1 : $0.0 < $1.0 }
         var covered: Int64 = 0

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Whether this process runs under ThreadSanitizer (`swift test --sanitize=thread`).
@@ -15,11 +15,11 @@ public enum ThreadSanitizer {
         // The sanitizer runtime is linked into the executable and exports its symbols dynamically
         // (its interceptors need that), so the default search scope finds them.
         #if canImport(Glibc)
-        return dlsym(nil, "__tsan_init") != nil  // RTLD_DEFAULT is a null handle on glibc
+            return dlsym(nil, "__tsan_init") != nil // RTLD_DEFAULT is a null handle on glibc
         #elseif canImport(Darwin)
-        return dlsym(UnsafeMutableRawPointer(bitPattern: -2), "__tsan_init") != nil  // RTLD_DEFAULT
+            return dlsym(UnsafeMutableRawPointer(bitPattern: -2), "__tsan_init") != nil // RTLD_DEFAULT
         #else
-        return false
+            return false
         #endif
     }()
 }

@@ -27,7 +27,7 @@ extension RedisChannelHandler {
         guard self.closedBecause == nil else { return }
         let now = NIODeadline.now()
         var expired: [RedisRequest] = []
-        var latestWritten: NIODeadline?  // of the expired requests
+        var latestWritten: NIODeadline? // of the expired requests
         var next: NIODeadline?
         // Indices by hand: iterating `indices` would hold a second reference to the storage and
         // make the first write copy it.
@@ -64,7 +64,8 @@ extension RedisChannelHandler {
         let rest = self.pending
         self.pending.removeAll()
         self.waiting = 0
-        let dropped = RedisClientError(.connection, "connection to \(self.endpoint) closed after \(count) timeouts in a row")
+        let dropped = RedisClientError(
+            .connection, "connection to \(self.endpoint) closed after \(count) timeouts in a row")
         for request in expired { request.fail(self.closedBecause!) }
         for entry in rest { entry.request?.fail(dropped) }
         self.onRecycle?(.timeouts)

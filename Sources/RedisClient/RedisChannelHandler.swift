@@ -55,7 +55,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
     var watchdog: Scheduled<Void>?
     var watchdogDeadline: NIODeadline?
 
-    init(endpoint: String, maximumConsecutiveTimeouts: Int = 3, onRecycle: (@Sendable (RedisRecycleReason) -> Void)? = nil) {
+    init(
+        endpoint: String, maximumConsecutiveTimeouts: Int = 3,
+        onRecycle: (@Sendable (RedisRecycleReason) -> Void)? = nil
+    ) {
         self.endpoint = endpoint
         self.maximumConsecutiveTimeouts = max(1, maximumConsecutiveTimeouts)
         self.onRecycle = onRecycle
@@ -92,7 +95,9 @@ final class RedisChannelHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = Self.unwrapInboundIn(data)
         guard let entry = self.pending.popFirst() else {
-            self.close(because: RedisClientError(.protocol, "\(self.endpoint) sent a reply no request was waiting for: \(reply)"))
+            self.close(
+                because: RedisClientError(
+                    .protocol, "\(self.endpoint) sent a reply no request was waiting for: \(reply)"))
             return
         }
         // The late reply of a timed-out request: dropped, which keeps the next reply in step.

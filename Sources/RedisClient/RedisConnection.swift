@@ -1,6 +1,6 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import NIOConcurrencyHelpers
 
 /// One TCP connection to Redis, ready for commands: connected, authenticated, on the right
 /// database, with the scripts it will run loaded.
@@ -44,7 +44,11 @@ package final class RedisConnection: Sendable {
         do {
             result = .success(
                 try await withUnsafeThrowingContinuation { continuation in
-                    self.submit([RedisRequest(command: command, sink: .continuation(continuation, handOff: self.handOff), deadline: deadline)])
+                    self.submit([
+                        RedisRequest(
+                            command: command, sink: .continuation(continuation, handOff: self.handOff),
+                            deadline: deadline)
+                    ])
                 }
             )
         } catch {
@@ -164,7 +168,9 @@ package final class RedisConnection: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder(parser: parser)))
                     try channel.pipeline.syncOperations.addHandler(
-                        RedisChannelHandler(endpoint: endpoint, maximumConsecutiveTimeouts: maximumConsecutiveTimeouts, onRecycle: onRecycle)
+                        RedisChannelHandler(
+                            endpoint: endpoint, maximumConsecutiveTimeouts: maximumConsecutiveTimeouts,
+                            onRecycle: onRecycle)
                     )
                 }
             }
@@ -175,12 +181,14 @@ package final class RedisConnection: Sendable {
             .flatMap { channel in
                 if let attempt, !attempt.register(channel) {
                     channel.close(promise: nil)
-                    return channel.eventLoop.makeFailedFuture(RedisClientError(.shutdown, "connection attempt to \(endpoint) abandoned"))
+                    return channel.eventLoop.makeFailedFuture(
+                        RedisClientError(.shutdown, "connection attempt to \(endpoint) abandoned"))
                 }
                 let connection: RedisConnection
                 do {
                     let handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
-                    connection = RedisConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                    connection = RedisConnection(
+                        channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 } catch {
                     channel.close(promise: nil)
                     return channel.eventLoop.makeFailedFuture(RedisClientError(.connection, "\(endpoint): \(error)"))
@@ -194,8 +202,12 @@ package final class RedisConnection: Sendable {
             }
     }
 
-    private func runHandshake(_ handshake: Handshake, endpoint: String, deadline: NIODeadline) -> EventLoopFuture<Void> {
-        enum Expectation { case ok(String), sha1(String) }
+    private func runHandshake(_ handshake: Handshake, endpoint: String, deadline: NIODeadline) -> EventLoopFuture<Void>
+    {
+        enum Expectation {
+            case ok(String)
+            case sha1(String)
+        }
         var commands: [ByteBuffer] = []
         var expectations: [Expectation] = []
         func add(_ arguments: [String], _ expectation: Expectation) {
@@ -231,7 +243,9 @@ package final class RedisConnection: Sendable {
                     }
                 case .sha1(let expected):
                     guard reply.string == expected else {
-                        throw RedisClientError(.connection, "\(endpoint) answered SCRIPT LOAD with \(reply), expected the SHA-1 \(expected)")
+                        throw RedisClientError(
+                            .connection,
+                            "\(endpoint) answered SCRIPT LOAD with \(reply), expected the SHA-1 \(expected)")
                     }
                 }
             }

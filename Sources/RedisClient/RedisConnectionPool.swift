@@ -1,7 +1,7 @@
 import Logging
 import Metrics
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// A fixed number of connections to one Redis server, kept open and replaced when they fail.
 ///
@@ -49,7 +49,9 @@ package final class RedisConnectionPool: Sendable {
         self.options = options
         self.group = group
         self.logger = logger
-        let initial = State(slots: Array(repeating: .backingOff(nil), count: options.size), failures: Array(repeating: 0, count: options.size))
+        let initial = State(
+            slots: Array(repeating: .backingOff(nil), count: options.size),
+            failures: Array(repeating: 0, count: options.size))
         self.state = NIOLockedValueBox(initial)
         let prefix = options.metricsLabelPrefix
         self.connectionsOpened = Counter(label: "\(prefix)_connections_opened_total", factory: metricsFactory)
@@ -86,7 +88,9 @@ package final class RedisConnectionPool: Sendable {
                 return .wait(future)
             }
             let cause = state.lastError.map { " (last error: \($0.message))" } ?? ""
-            return .fail(RedisClientError(.connection, "no connection to \(self.options.endpoint) is ready; reconnecting\(cause)"))
+            return .fail(
+                RedisClientError(
+                    .connection, "no connection to \(self.options.endpoint) is ready; reconnecting\(cause)"))
         }
         switch choice {
         case .ready(let connection):
@@ -94,7 +98,8 @@ package final class RedisConnectionPool: Sendable {
         case .fail(let error):
             throw error
         case .wait(let future):
-            let timeout = RedisClientError(.timeout, "no connection to \(self.options.endpoint) within the command timeout")
+            let timeout = RedisClientError(
+                .timeout, "no connection to \(self.options.endpoint) within the command timeout")
             do {
                 return try await Self.value(of: future, before: deadline, orFail: timeout)
             } catch {
@@ -180,7 +185,9 @@ package final class RedisConnectionPool: Sendable {
         }
         self.connectionsOpened.increment()
         if failures > 0 {
-            self.logger.notice("Connected to Redis again", metadata: ["redis": "\(self.options.endpoint)", "slot": "\(slot)", "failed-attempts": "\(failures)"])
+            self.logger.notice(
+                "Connected to Redis again",
+                metadata: ["redis": "\(self.options.endpoint)", "slot": "\(slot)", "failed-attempts": "\(failures)"])
         } else {
             self.logger.debug("Connected to Redis", metadata: ["redis": "\(self.options.endpoint)", "slot": "\(slot)"])
         }
@@ -192,12 +199,15 @@ package final class RedisConnectionPool: Sendable {
     private func closed(_ connection: RedisConnection, slot: Int) {
         let reconnect = self.state.withLockedValue { state -> Bool in
             state.ready.removeAll { $0 === connection }
-            guard !state.isShutDown, case .ready(let current) = state.slots[slot], current === connection else { return false }
+            guard !state.isShutDown, case .ready(let current) = state.slots[slot], current === connection else {
+                return false
+            }
             state.slots[slot] = .backingOff(nil)
             return true
         }
         guard reconnect else { return }
-        self.logger.info("Redis connection closed; reconnecting", metadata: ["redis": "\(self.options.endpoint)", "slot": "\(slot)"])
+        self.logger.info(
+            "Redis connection closed; reconnecting", metadata: ["redis": "\(self.options.endpoint)", "slot": "\(slot)"])
         // A connection that dropped is replaced after the minimum delay (never in a tight loop,
         // even if the server closes every connection it accepts); requests do not wait for it.
         self.reconnect(slot: slot, after: self.options.minimumReconnectDelay, on: connection.channel.eventLoop)
@@ -254,7 +264,9 @@ package final class RedisConnectionPool: Sendable {
     }
 
     /// The future's value, or `error` if `deadline` comes first.
-    static func value<Value: Sendable>(of future: EventLoopFuture<Value>, before deadline: NIODeadline, orFail error: RedisClientError) async throws -> Value {
+    static func value<Value: Sendable>(
+        of future: EventLoopFuture<Value>, before deadline: NIODeadline, orFail error: RedisClientError
+    ) async throws -> Value {
         let eventLoop = future.eventLoop
         let promise = eventLoop.makePromise(of: Value.self)
         let timer = eventLoop.scheduleTask(deadline: deadline) {

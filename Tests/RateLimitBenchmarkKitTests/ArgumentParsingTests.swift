@@ -15,7 +15,8 @@ struct ArgumentParsingTests {
         #expect {
             try ArgumentParsing.duration("2x")
         } throws: { error in
-            (error as? ArgumentError)?.description == "invalid duration '2x': must be a number with a unit (ns, us, ms, s, m, h) between 1ms and 1h, e.g. 2s or 250ms"
+            (error as? ArgumentError)?.description
+                == "invalid duration '2x': must be a number with a unit (ns, us, ms, s, m, h) between 1ms and 1h, e.g. 2s or 250ms"
         }
     }
 
@@ -40,7 +41,8 @@ struct ArgumentParsingTests {
         #expect {
             try Workload.parseList("hot")
         } throws: { error in
-            (error as? ArgumentError)?.description == "unknown value 'hot': allowed values are hot-allow, hot-deny, uniform-allow, zipf-allow, churn, uniform-ip"
+            (error as? ArgumentError)?.description
+                == "unknown value 'hot': allowed values are hot-allow, hot-deny, uniform-allow, zipf-allow, churn, uniform-ip"
         }
     }
 

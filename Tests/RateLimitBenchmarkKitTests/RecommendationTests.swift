@@ -1,9 +1,13 @@
-@testable import RateLimitBenchmarkKit
+import Foundation
 import Testing
+
+@testable import RateLimitBenchmarkKit
 
 @Suite("Recommendation")
 struct RecommendationTests {
-    static func cell(_ engine: BenchmarkEngine, _ workload: Workload, threads: Int, ops: Double, bytes: Double? = nil) -> CellResult {
+    static func cell(_ engine: BenchmarkEngine, _ workload: Workload, threads: Int, ops: Double, bytes: Double? = nil)
+        -> CellResult
+    {
         CellResult(
             engine: EngineName(engine), workload: workload, threads: threads, keys: 100, clock: .precise,
             opsPerSecond: ops, opsPerSecondMin: ops, opsPerSecondMax: ops,
@@ -34,7 +38,9 @@ struct RecommendationTests {
         #expect(recommendation.threads == 2)
         // sqrt(0.9 × 0.9) = 0.9
         #expect(abs(recommendation.score - 0.9) < 1e-9)
-        #expect(recommendation.summary.hasPrefix("At 2 threads, choose sharded: on average 0.90 of the fastest engine across 2 workloads"))
+        #expect(
+            recommendation.summary.hasPrefix(
+                "At 2 threads, choose sharded: on average 0.90 of the fastest engine across 2 workloads"))
     }
 
     @Test func nearlyEqualEnginesAreSeparatedByMemory() throws {
@@ -46,7 +52,9 @@ struct RecommendationTests {
     }
 
     @Test func theNearestMeasuredThreadCountIsUsed() throws {
-        let cells = [Self.cell(.atomic, .uniformAllow, threads: 8, ops: 1), Self.cell(.mutex, .uniformAllow, threads: 1, ops: 2)]
+        let cells = [
+            Self.cell(.atomic, .uniformAllow, threads: 8, ops: 1), Self.cell(.mutex, .uniformAllow, threads: 1, ops: 2),
+        ]
         #expect(try #require(Recommendation.make(from: cells, threads: 16)).threads == 8)
         #expect(Recommendation.make(from: [Self.cell(.floor, .uniformAllow, threads: 1, ops: 5)], threads: 1) == nil)
     }
@@ -55,15 +63,23 @@ struct RecommendationTests {
         let cells = [Self.cell(.mutex, .churn, threads: 1, ops: 5e6), Self.cell(.floor, .churn, threads: 1, ops: 4e7)]
         let csv = CSVRenderer.render(cells).split(separator: "\n")
         #expect(csv.count == 3)
-        #expect(csv.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == CSVRenderer.headers.count })
+        #expect(
+            csv.allSatisfy {
+                $0.split(separator: ",", omittingEmptySubsequences: false).count == CSVRenderer.headers.count
+            })
         let machine = MachineDescription.current()
         let svg = SVGChart.render(workload: .churn, cells: cells, machine: machine)
         #expect(svg.hasPrefix("<svg"))
         #expect(svg.components(separatedBy: "<polyline").count == 3)
         #expect(svg.contains("stroke-dasharray"))
-        let report = BenchmarkReport(machine: machine, date: "2026-11-27T00:00:00Z", command: "ratelimit-bench", cells: cells, recommendation: nil)
+        let report = BenchmarkReport(
+            machine: machine, date: "2026-11-27T00:00:00Z", command: "ratelimit-bench", cells: cells,
+            recommendation: nil)
         let json = try ResultFiles.json(report)
-        for field in ["\"opsPerSecond\"", "\"p999Nanoseconds\"", "\"machine\"", "\"casRetriesPerOp\" : null", "\"bytesPerKey\" : null"] {
+        for field in [
+            "\"opsPerSecond\"", "\"p999Nanoseconds\"", "\"machine\"", "\"casRetriesPerOp\" : null",
+            "\"bytesPerKey\" : null",
+        ] {
             #expect(json.contains(field), "\(field)")
         }
         #expect(MarkdownRenderer.render(report, chartFiles: [.churn: "c.svg"]).contains("![churn](c.svg)"))
@@ -80,5 +96,3 @@ struct RecommendationTests {
         #expect(lines.allSatisfy { $0.count == lines[0].count })
     }
 }
-
-import Foundation

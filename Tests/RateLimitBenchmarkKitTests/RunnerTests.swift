@@ -11,7 +11,9 @@ struct RunnerTests {
     @Test(arguments: BenchmarkEngine.localEngines)
     func everyWorkloadRuns(engine: BenchmarkEngine) async {
         for workload in Workload.allCases {
-            let cell = CellConfiguration(engine: engine, workload: workload, threads: 2, keys: 1000, clock: .precise, duration: .milliseconds(30))
+            let cell = CellConfiguration(
+                engine: engine, workload: workload, threads: 2, keys: 1000, clock: .precise, duration: .milliseconds(30)
+            )
             let measurement = await RealThreads.offload { CellRunner.measure(cell) }
             // Each of the two threads runs at least one batch of 64, however late it starts.
             #expect(measurement.operations >= 128, "\(engine) \(workload)")
@@ -28,7 +30,9 @@ struct RunnerTests {
                 #expect(removed > 0, "\(engine) churn removed nothing in \(measurement.operations) inserts")
                 #expect(measurement.allowed == measurement.operations)
             case .hotAllow, .uniformAllow, .zipfAllow, .uniformIP:
-                #expect(measurement.allowed == measurement.operations, "\(engine) \(workload) denied requests on never-dry buckets")
+                #expect(
+                    measurement.allowed == measurement.operations,
+                    "\(engine) \(workload) denied requests on never-dry buckets")
             default:
                 break
             }
@@ -41,7 +45,9 @@ struct RunnerTests {
     @Test func aDenyRatioDeniesThatShare() async {
         // 200 ms: thousands of decisions even under ThreadSanitizer, so the sampled share is close
         // to the ratio; well under the one second in which a drained bucket earns a token back.
-        let cell = CellConfiguration(engine: .sharded, workload: .uniformAllow, threads: 2, keys: 1000, clock: .precise, duration: .milliseconds(200), denyRatio: 0.25)
+        let cell = CellConfiguration(
+            engine: .sharded, workload: .uniformAllow, threads: 2, keys: 1000, clock: .precise,
+            duration: .milliseconds(200), denyRatio: 0.25)
         let measurement = await RealThreads.offload { CellRunner.measure(cell) }
         let denied = Double(measurement.operations - measurement.allowed) / Double(measurement.operations)
         #expect(denied > 0.2 && denied < 0.3, "denied share \(denied)")
@@ -52,14 +58,20 @@ struct RunnerTests {
     /// Small rounds: a few hundred thousand decisions, in a debug build and under TSan.
     @Test func stressIsCleanOnEveryEngine() async {
         for engine in [RateLimitEngine.mutex, .atomic, .sharded] {
-            let outcome = await RealThreads.offload { StressRunner.run(engine: engine, threads: [1, 4], limit: .rounds(16), size: .small) { _ in } }
+            let outcome = await RealThreads.offload {
+                StressRunner.run(engine: engine, threads: [1, 4], limit: .rounds(16), size: .small) { _ in }
+            }
             #expect(outcome.isClean, "\(outcome) \(outcome.firstViolations)")
-            #expect(outcome.rounds == 16 && Set(outcome.decisionsByClock.keys) == ["frozen", "scripted-stale", "real"], "\(outcome)")
+            #expect(
+                outcome.rounds == 16 && Set(outcome.decisionsByClock.keys) == ["frozen", "scripted-stale", "real"],
+                "\(outcome)")
         }
     }
 
     @Test func summariesTakeTheMedianAndTheRatioToTheFloor() async {
-        let plan = BenchmarkPlan(engines: [.floor, .mutex], workloads: [.hotAllow], threads: [1], keys: 10, duration: .milliseconds(20), repetitions: 3, clock: .precise)
+        let plan = BenchmarkPlan(
+            engines: [.floor, .mutex], workloads: [.hotAllow], threads: [1], keys: 10, duration: .milliseconds(20),
+            repetitions: 3, clock: .precise)
         let (cells, lines) = await RealThreads.offload {
             var lines: [String] = []
             let cells = BenchmarkRunner.run(plan, bytesPerKey: [.mutex: 30]) { lines.append($0) }
@@ -76,7 +88,8 @@ struct RunnerTests {
     }
 
     @Test func tutorialDesignBurstsThenDenies() {
-        let limiter = TutorialDesignLimiter<String>(policy: try! BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)))
+        let limiter = TutorialDesignLimiter<String>(
+            policy: try! BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)))
         let allowed = (0..<15).filter { _ in limiter.acquire("client").isAllowed }.count
         #expect(allowed == 10)
         #expect(limiter.bucketCount == 1)

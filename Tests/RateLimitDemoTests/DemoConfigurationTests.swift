@@ -52,7 +52,12 @@ struct DemoConfigurationTests {
         #expect((configuration.policy == nil) == (engine == "none"))
     }
 
-    @Test("Durations take a unit", arguments: [("1ns", Duration.nanoseconds(1)), ("5us", .microseconds(5)), ("5µs", .microseconds(5)), ("20ms", .milliseconds(20)), ("2s", .seconds(2)), ("3m", .seconds(180)), ("1h", .seconds(3600))])
+    @Test(
+        "Durations take a unit",
+        arguments: [
+            ("1ns", Duration.nanoseconds(1)), ("5us", .microseconds(5)), ("5µs", .microseconds(5)),
+            ("20ms", .milliseconds(20)), ("2s", .seconds(2)), ("3m", .seconds(180)), ("1h", .seconds(3600)),
+        ])
     func durations(text: String, duration: Duration) throws {
         #expect(try DemoCommand.duration(text, flag: "--interval") == duration)
     }
@@ -64,14 +69,32 @@ struct DemoConfigurationTests {
             (["--capacity", "ten"], #"invalid --capacity "ten": must be a whole number in 1...9223372036854775807"#),
             (["--refill", "4294967297"], #"invalid --refill "4294967297": must be a whole number in 1...4294967296"#),
             (["--port", "65536"], #"invalid --port "65536": must be a whole number in 0...65535"#),
-            (["--interval", "1"], #"invalid --interval "1": must be a whole number with a unit (ns, us, ms, s, m, h), such as 500ms or 1s"#),
-            (["--interval", "1.5s"], #"invalid --interval "1.5s": must be a whole number with a unit (ns, us, ms, s, m, h), such as 500ms or 1s"#),
-            (["--interval", "9999999999h"], #"invalid --interval "9999999999h": must be at most 9223372036854775807 ns"#),
+            (
+                ["--interval", "1"],
+                #"invalid --interval "1": must be a whole number with a unit (ns, us, ms, s, m, h), such as 500ms or 1s"#
+            ),
+            (
+                ["--interval", "1.5s"],
+                #"invalid --interval "1.5s": must be a whole number with a unit (ns, us, ms, s, m, h), such as 500ms or 1s"#
+            ),
+            (
+                ["--interval", "9999999999h"],
+                #"invalid --interval "9999999999h": must be at most 9223372036854775807 ns"#
+            ),
             (["--headers", "all"], #"invalid --headers "all": must be one of legacy, ietf, both, none"#),
-            (["--forwarding-header", "x-real-ip"], #"invalid --forwarding-header "x-real-ip": must be x-forwarded-for or forwarded"#),
-            (["--log-level", "loud"], #"invalid --log-level "loud": must be one of trace, debug, info, notice, warning, error, critical"#),
+            (
+                ["--forwarding-header", "x-real-ip"],
+                #"invalid --forwarding-header "x-real-ip": must be x-forwarded-for or forwarded"#
+            ),
+            (
+                ["--log-level", "loud"],
+                #"invalid --log-level "loud": must be one of trace, debug, info, notice, warning, error, critical"#
+            ),
             (["--host", ""], #"invalid --host "": must be an IP address or host name, such as 127.0.0.1"#),
-            (["--engine", "redis"], "The value 'redis' is invalid for '--engine <engine>'. Please provide one of 'mutex', 'atomic', 'sharded' or 'none'."),
+            (
+                ["--engine", "redis"],
+                "The value 'redis' is invalid for '--engine <engine>'. Please provide one of 'mutex', 'atomic', 'sharded' or 'none'."
+            ),
             (["--verbose"], "Unknown option '--verbose'"),
             (["--port"], "Missing value for '--port <port>'"),
         ]
@@ -83,7 +106,10 @@ struct DemoConfigurationTests {
     @Test("An invalid trusted proxy names the value and the accepted forms")
     func badTrustedProxy() throws {
         let message = try #require(usage(["--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "192.168.1.1/16"]))
-        #expect(message.hasPrefix(#"--trusted-proxy: invalid IP network "192.168.1.1/16": host bits are set beyond /16; did you mean 192.168.0.0/16?"#))
+        #expect(
+            message.hasPrefix(
+                #"--trusted-proxy: invalid IP network "192.168.1.1/16": host bits are set beyond /16; did you mean 192.168.0.0/16?"#
+            ))
         #expect(!message.contains("\n"))
     }
 
@@ -96,20 +122,27 @@ struct DemoConfigurationTests {
 
     @Test("--redis keeps the buckets in Redis, with a failure policy")
     func redis() throws {
-        let configuration = try DemoConfiguration.parse(["--redis", "redis://127.0.0.1:6390/2", "--redis-failure", "closed"])
+        let configuration = try DemoConfiguration.parse([
+            "--redis", "redis://127.0.0.1:6390/2", "--redis-failure", "closed",
+        ])
         #expect(configuration.redisURL == "redis://127.0.0.1:6390/2")
         #expect(configuration.redisFailure == "closed")
         #expect(try DemoConfiguration.parse([]).redisURL == nil)
         #expect(try DemoConfiguration.parse([]).redisFailure == "fallback")
-        #expect(self.usage(["--redis-failure", "maybe"]) == "invalid --redis-failure \"maybe\": must be one of open, closed, fallback")
-        #expect(self.usage(["--redis", "redis://127.0.0.1", "--engine", "none"])?.hasPrefix("invalid --redis with --engine none") == true)
+        #expect(
+            self.usage(["--redis-failure", "maybe"])
+                == "invalid --redis-failure \"maybe\": must be one of open, closed, fallback")
+        #expect(
+            self.usage(["--redis", "redis://127.0.0.1", "--engine", "none"])?.hasPrefix(
+                "invalid --redis with --engine none") == true)
     }
 
     @Test("A malformed Redis URL is rejected when the application is built, naming it")
     func badRedisURL() throws {
         let configuration = try DemoConfiguration.parse(["--redis", "http://127.0.0.1:6379"])
         #expect {
-            _ = try DemoApplication.build(configuration: configuration, registry: .init(), logger: Logger(label: "test"))
+            _ = try DemoApplication.build(
+                configuration: configuration, registry: .init(), logger: Logger(label: "test"))
         } throws: { error in
             (error as? RateLimitError)?.message.contains("http://127.0.0.1:6379") == true
         }

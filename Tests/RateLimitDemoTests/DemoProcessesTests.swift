@@ -5,7 +5,7 @@ import RedisTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Two `ratelimit-demo` processes — two service instances — keep their buckets in one Redis.
@@ -15,12 +15,16 @@ import Glibc
 struct DemoProcessesTests {
     /// The `ratelimit-demo` built next to this test bundle.
     static var demoExecutable: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ratelimit-demo").path
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "ratelimit-demo"
+        ).path
     }
 
     @Test("the combined admitted count is exactly the capacity")
     func sharedLimit() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.demoExecutable), "build ratelimit-demo first: \(Self.demoExecutable)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.demoExecutable),
+            "build ratelimit-demo first: \(Self.demoExecutable)")
         let server = try await RedisTestServer()
         // 40 requests per client, then one per hour: nothing is earned back during the test.
         let ports = [try RedisTestServer.freePort(), try RedisTestServer.freePort()]
@@ -50,7 +54,9 @@ struct DemoProcessesTests {
         }
         let all = statuses.all.flatMap { $0 }
         #expect(all.filter { $0 == 200 }.count == 40, "200s: \(all.filter { $0 == 200 }.count)")
-        #expect(all.filter { $0 == 429 }.count == 360, "statuses: \(Dictionary(grouping: all, by: { $0 }).mapValues(\.count))")
+        #expect(
+            all.filter { $0 == 429 }.count == 360,
+            "statuses: \(Dictionary(grouping: all, by: { $0 }).mapValues(\.count))")
         // Both instances served some of the admitted requests: the limit really is shared.
         let perInstance = (0..<2).map { instance in
             statuses.all.enumerated().filter { $0.offset % 2 == instance }.flatMap(\.element).filter { $0 == 200 }.count
@@ -109,7 +115,9 @@ enum HTTPProbe {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { return 0 }
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -117,7 +125,9 @@ enum HTTPProbe {
         var buffer = [UInt8](repeating: 0, count: 4096)
         var received = 0
         while received < 12 {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + received, $0.count - received, 0) }
+            let count = buffer.withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress! + received, $0.count - received, 0)
+            }
             guard count > 0 else { break }
             received += count
         }

@@ -51,7 +51,10 @@ struct DemoServerTests {
                 #expect(response.headers[.rateLimitPolicy] == #""default";q=10;w=5"#)
                 #expect(response.headers[.rateLimit] == #""default";r=0;t=5"#)
                 #expect(response.headers[.contentLength] == "\(response.body.readableBytes)")
-                #expect(String(buffer: response.body) == #"{"error":"Too Many Requests","detail":"Rate limit exceeded. Retry after 1 s.","retryAfter":1}"#)
+                #expect(
+                    String(buffer: response.body)
+                        == #"{"error":"Too Many Requests","detail":"Rate limit exceeded. Retry after 1 s.","retryAfter":1}"#
+                )
             }
             // The home page shares the client's bucket.
             #expect(try await client.execute(uri: "/", method: .get).status == .tooManyRequests)
@@ -86,15 +89,24 @@ struct DemoServerTests {
     @Test("X-Forwarded-For names the client only when the peer is a trusted proxy")
     func trustedForwardedFor() async throws {
         // The test client connects to "localhost": 127.0.0.1 or ::1.
-        try await Self.demo(["--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1"]).test(.live) { client async throws in
+        try await Self.demo(["--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1"]).test(.live) {
+            client async throws in
             for _ in 1...10 {
-                #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.1")).status == .ok)
+                #expect(
+                    try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.1")).status
+                        == .ok)
             }
-            #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.1")).status == .tooManyRequests)
+            #expect(
+                try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.1")).status
+                    == .tooManyRequests)
             // A client cannot escape by prepending its own hop.
-            #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("6.6.6.6, 198.51.100.1")).status == .tooManyRequests)
+            #expect(
+                try await client.execute(uri: "/", method: .get, headers: Self.forwarded("6.6.6.6, 198.51.100.1"))
+                    .status == .tooManyRequests)
             // Other clients behind the proxy, and the proxy itself, have their own buckets.
-            #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.2")).headers[.xRateLimitRemaining] == "9")
+            #expect(
+                try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.2")).headers[
+                    .xRateLimitRemaining] == "9")
             #expect(try await client.execute(uri: "/", method: .get).headers[.xRateLimitRemaining] == "9")
         }
     }
@@ -103,7 +115,8 @@ struct DemoServerTests {
     func untrustedForwardedFor() async throws {
         try await Self.demo(["--trusted-proxy", "10.0.0.0/8"]).test(.live) { client async throws in
             for request in 1...12 {
-                let response = try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.\(request)"))
+                let response = try await client.execute(
+                    uri: "/", method: .get, headers: Self.forwarded("198.51.100.\(request)"))
                 #expect(response.status == (request <= 10 ? .ok : .tooManyRequests))
             }
         }
@@ -111,8 +124,12 @@ struct DemoServerTests {
 
     @Test("Malformed forwarding headers from a trusted proxy share the unidentified bucket; nothing crashes")
     func malformedForwardingHeaders() async throws {
-        try await Self.demo(["--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1"]).test(.live) { client async throws in
-            let malformed = ["garbage", "999.1.1.1", "198.51.100.1, nonsense", "[2001:db8::1", "1.2.3.4:99999", "unknown", "\"quoted\""]
+        try await Self.demo(["--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1"]).test(.live) {
+            client async throws in
+            let malformed = [
+                "garbage", "999.1.1.1", "198.51.100.1, nonsense", "[2001:db8::1", "1.2.3.4:99999", "unknown",
+                "\"quoted\"",
+            ]
             for (index, value) in malformed.enumerated() {
                 let response = try await client.execute(uri: "/", method: .get, headers: Self.forwarded(value))
                 #expect(response.status == .ok, "\(value)")
@@ -121,33 +138,44 @@ struct DemoServerTests {
             // The proxy's own bucket is separate.
             #expect(try await client.execute(uri: "/", method: .get).headers[.xRateLimitRemaining] == "9")
         }
-        try await Self.demo(["--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1", "--forwarding-header", "forwarded"]).test(.live) { client async throws in
-            let malformed = [#"for="198.51.100.1"#, "for=2001:db8::1", "for=198.51.100.1;for=198.51.100.2", "proto=http", ";;;,,,"]
+        try await Self.demo([
+            "--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1", "--forwarding-header", "forwarded",
+        ]).test(.live) { client async throws in
+            let malformed = [
+                #"for="198.51.100.1"#, "for=2001:db8::1", "for=198.51.100.1;for=198.51.100.2", "proto=http", ";;;,,,",
+            ]
             for (index, value) in malformed.enumerated() {
                 let response = try await client.execute(uri: "/", method: .get, headers: [.forwarded: value])
                 #expect(response.status == .ok, "\(value)")
                 #expect(response.headers[.xRateLimitRemaining] == "\(9 - index)", "\(value)")
             }
-            let valid = try await client.execute(uri: "/", method: .get, headers: [.forwarded: #"for="[2001:db8::1]:4711";proto=http"#])
+            let valid = try await client.execute(
+                uri: "/", method: .get, headers: [.forwarded: #"for="[2001:db8::1]:4711";proto=http"#])
             #expect(valid.headers[.xRateLimitRemaining] == "9")
         }
     }
 
     @Test("Huge header values are handled without choosing the bucket")
     func hugeHeaders() async throws {
-        try await Self.demo(["--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1"]).test(.live) { client async throws in
-            let junk = String(repeating: "6.6.6.6, ", count: 4_000)  // 36 KB
+        try await Self.demo(["--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "::1"]).test(.live) {
+            client async throws in
+            let junk = String(repeating: "6.6.6.6, ", count: 4_000) // 36 KB
             for expected in [9, 8] {
-                let response = try await client.execute(uri: "/", method: .get, headers: Self.forwarded(junk + "198.51.100.7"))
+                let response = try await client.execute(
+                    uri: "/", method: .get, headers: Self.forwarded(junk + "198.51.100.7"))
                 #expect(response.status == .ok)
                 #expect(response.headers[.xRateLimitRemaining] == "\(expected)")
             }
-            let oneHop = try await client.execute(uri: "/", method: .get, headers: Self.forwarded(String(repeating: "f", count: 40_000)))
+            let oneHop = try await client.execute(
+                uri: "/", method: .get, headers: Self.forwarded(String(repeating: "f", count: 40_000)))
             #expect(oneHop.status == .ok)
-            #expect(oneHop.headers[.xRateLimitRemaining] == "9")  // the unidentified bucket
-            let other = try await client.execute(uri: "/", method: .get, headers: [HTTPField.Name("X-Noise")!: String(repeating: "x", count: 40_000)])
+            #expect(oneHop.headers[.xRateLimitRemaining] == "9") // the unidentified bucket
+            let other = try await client.execute(
+                uri: "/", method: .get, headers: [HTTPField.Name("X-Noise")!: String(repeating: "x", count: 40_000)])
             #expect(other.status == .ok)
-            #expect(try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.7")).headers[.xRateLimitRemaining] == "7")
+            #expect(
+                try await client.execute(uri: "/", method: .get, headers: Self.forwarded("198.51.100.7")).headers[
+                    .xRateLimitRemaining] == "7")
         }
     }
 }

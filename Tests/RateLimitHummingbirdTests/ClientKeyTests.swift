@@ -19,14 +19,16 @@ struct ClientKeyTests {
         let prefix = String(repeating: "k", count: 64)
         let first = ClientKey.name(prefix + "-first")
         let second = ClientKey.name(prefix + "-second")
-        #expect(first.description == second.description)  // truncated for logs
+        #expect(first.description == second.description) // truncated for logs
         #expect(first.stableName != second.stableName)
         #expect(first.stableName == "name:" + prefix + "-first")
 
         // Every pair of distinct keys of a varied set has distinct names.
         let keys: [ClientKey] =
-            ["", ":", "ip:1.2.3.4", "1.2.3.4", "unidentified", "name:x", "x", prefix + "-first", prefix + "-second"].map(ClientKey.name)
-            + ["1.2.3.4", "::1", "::ffff:1.2.3.4", "2001:db8::", "64:ff9b::1.2.3.4"].compactMap { IPAddress($0) }.map(ClientKey.address)
+            ["", ":", "ip:1.2.3.4", "1.2.3.4", "unidentified", "name:x", "x", prefix + "-first", prefix + "-second"]
+            .map(ClientKey.name)
+            + ["1.2.3.4", "::1", "::ffff:1.2.3.4", "2001:db8::", "64:ff9b::1.2.3.4"].compactMap { IPAddress($0) }.map(
+                ClientKey.address)
             + [.unidentified]
         let distinct = Set(keys)
         #expect(Set(distinct.map(\.stableName)).count == distinct.count)
@@ -38,9 +40,9 @@ struct ClientKeyTests {
     func bytewiseNames() {
         let composed = ClientKey.name("caf\u{e9}")
         let decomposed = ClientKey.name("cafe\u{301}")
-        #expect("caf\u{e9}" == "cafe\u{301}")  // String's own ==
+        #expect("caf\u{e9}" == "cafe\u{301}") // String's own ==
         #expect(composed != decomposed)
-        #expect(!composed.stableName.utf8.elementsEqual(decomposed.stableName.utf8))  // two names in Redis
+        #expect(!composed.stableName.utf8.elementsEqual(decomposed.stableName.utf8)) // two names in Redis
         #expect(Set([composed, decomposed, ClientKey.name("caf\u{e9}")]).count == 2)
         #expect(composed == ClientKey.name(String(decoding: Array("caf\u{e9}".utf8), as: UTF8.self)))
     }

@@ -28,7 +28,7 @@ struct ForwardedReferenceParser {
         while true {
             self.skipWhitespace()
             if self.index == self.bytes.count { break }
-            if self.consume(UInt8(ascii: ",")) { continue }  // an empty list member
+            if self.consume(UInt8(ascii: ",")) { continue } // an empty list member
             guard let hop = self.parseElement() else { return nil }
             hops.append(hop)
             self.skipWhitespace()
@@ -42,8 +42,11 @@ struct ForwardedReferenceParser {
         var hop: ForwardedHop? = nil
         while true {
             self.skipWhitespace()
-            if self.index < self.bytes.count, self.bytes[self.index] != UInt8(ascii: ";"), self.bytes[self.index] != UInt8(ascii: ",") {
-                guard let name = self.parseToken(), self.consume(UInt8(ascii: "=")), let value = self.parseValue() else { return nil }
+            if self.index < self.bytes.count, self.bytes[self.index] != UInt8(ascii: ";"),
+                self.bytes[self.index] != UInt8(ascii: ",")
+            {
+                guard let name = self.parseToken(), self.consume(UInt8(ascii: "=")), let value = self.parseValue()
+                else { return nil }
                 if name.lowercased() == "for" {
                     guard hop == nil else { return nil }
                     hop = value.withUnsafeBufferPointer(ForwardingHeaderParser.forwardedNode)
@@ -82,7 +85,7 @@ struct ForwardedReferenceParser {
                 return nil
             }
         }
-        return nil  // unterminated
+        return nil // unterminated
     }
 
     private mutating func consume(_ byte: UInt8) -> Bool {
@@ -92,12 +95,15 @@ struct ForwardedReferenceParser {
     }
 
     private mutating func skipWhitespace() {
-        while self.index < self.bytes.count, self.bytes[self.index] == 0x20 || self.bytes[self.index] == 0x09 { self.index += 1 }
+        while self.index < self.bytes.count, self.bytes[self.index] == 0x20 || self.bytes[self.index] == 0x09 {
+            self.index += 1
+        }
     }
 
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
         default:
             Array("!#$%&'*+-.^_`|~".utf8).contains(byte)

@@ -14,7 +14,8 @@ struct ForwardingHeaderParserTests {
     static let proxy = IPAddress("10.0.0.1")!
 
     /// Every hop, right to left, and the work it cost.
-    static func allHops(_ header: TrustedProxies.ForwardingHeader, _ value: String) -> (hops: [ForwardedHop], work: Int) {
+    static func allHops(_ header: TrustedProxies.ForwardingHeader, _ value: String) -> (hops: [ForwardedHop], work: Int)
+    {
         var hops: [ForwardedHop] = []
         let work = ForwardingHeaderParser.forEachHop(of: header, in: value) { hop in
             hops.append(hop)
@@ -36,7 +37,8 @@ struct ForwardingHeaderParserTests {
         var random = SplitMix64(seed: 0x5EED_F0D)
         for _ in 0..<5_000 {
             let value = ForwardedValueGenerator.header(using: &random)
-            let expected = try #require(ForwardedReferenceParser.hops(in: value), "generated a malformed value: \(value)")
+            let expected = try #require(
+                ForwardedReferenceParser.hops(in: value), "generated a malformed value: \(value)")
             let (hops, work) = Self.allHops(.forwarded, value)
             #expect(hops == expected.reversed(), "value: \(value)")
             #expect(work <= 2 * value.utf8.count, "value: \(value)")
@@ -71,7 +73,9 @@ struct ForwardingHeaderParserTests {
         for round in 0..<5_000 {
             // Raw bytes — NUL, CR, LF, DEL, invalid UTF-8 — and every few rounds a long run of one
             // byte (backslashes, quotes, commas) that a backwards parser might rescan.
-            var bytes = (0..<ForwardedValueGenerator.int(300, using: &random)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            var bytes = (0..<ForwardedValueGenerator.int(300, using: &random)).map { _ in
+                UInt8(truncatingIfNeeded: random.next())
+            }
             if round % 4 == 0 {
                 let run = [UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: ","), UInt8(ascii: ";")][round / 4 % 4]
                 bytes += Array(repeating: run, count: 1_000) + Array("for=\"x".utf8)
@@ -81,7 +85,7 @@ struct ForwardingHeaderParserTests {
                 let forwarded = ForwardingHeaderParser.forEachForwardedHop(in: buffer) { _ in true }
                 #expect(xff <= 2 * buffer.count && forwarded <= 2 * buffer.count)
             }
-            let text = String(decoding: bytes, as: UTF8.self)  // invalid UTF-8 repaired, as a String header is
+            let text = String(decoding: bytes, as: UTF8.self) // invalid UTF-8 repaired, as a String header is
             for header in TrustedProxies.ForwardingHeader.allCases {
                 #expect(Self.allHops(header, text).work <= 2 * text.utf8.count)
             }
@@ -92,7 +96,7 @@ struct ForwardingHeaderParserTests {
     func longQuotedValues() {
         let port = "_" + String(repeating: "a", count: 53)
         #expect(Self.resolve(.forwarded, "for=\"192.0.2.43:\(port)\"").client == "192.0.2.43")
-        #expect(Self.resolve(.forwarded, "for=192.0.2.43:\(port)").client == nil)  // a colon is no token byte
+        #expect(Self.resolve(.forwarded, "for=192.0.2.43:\(port)").client == nil) // a colon is no token byte
         #expect(Self.resolve(.xForwardedFor, "192.0.2.43:\(port)").client == "192.0.2.43")
         // Past the kept length (256 bytes) the value is consumed whole but names no address.
         let long = "_" + String(repeating: "a", count: 300)
@@ -110,10 +114,12 @@ struct ForwardingHeaderParserTests {
     @Test("A hostile X-Forwarded-For costs one read per byte and keys the proxy-appended client")
     func hostileGraphemes() {
         for count in [1_000, 10_000] {
-            let hostile = String(repeating: "\u{1F1E6}", count: count) + "\u{0600}"  // 4 bytes each: 40 KB
+            let hostile = String(repeating: "\u{1F1E6}", count: count) + "\u{0600}" // 4 bytes each: 40 KB
             // The client's text is never read: the work is at most two reads per byte of what the
             // proxies appended.
-            for (clientText, appended) in [(hostile, ", 203.0.113.9"), (hostile, ", 203.0.113.9, 10.1.1.1"), ("\u{0600}", ", 203.0.113.9")] {
+            for (clientText, appended) in [
+                (hostile, ", 203.0.113.9"), (hostile, ", 203.0.113.9, 10.1.1.1"), ("\u{0600}", ", 203.0.113.9"),
+            ] {
                 let (client, work) = Self.resolve(.xForwardedFor, clientText + appended)
                 #expect(client == "203.0.113.9")
                 #expect(work <= 2 * appended.utf8.count)
@@ -126,9 +132,10 @@ struct ForwardingHeaderParserTests {
             let chain = Array(repeating: "10.1.1.1", count: count).joined(separator: ", ")
             let whole = hostile + ", " + chain
             let (wholeClient, wholeWork) = Self.resolve(.xForwardedFor, whole)
-            #expect(wholeClient == nil)  // the hop that should name the client is not an address
+            #expect(wholeClient == nil) // the hop that should name the client is not an address
             #expect(wholeWork <= 2 * whole.utf8.count)
-            let quoted = "for=\"" + hostile + "\", " + Array(repeating: "for=10.1.1.1", count: count).joined(separator: ", ")
+            let quoted =
+                "for=\"" + hostile + "\", " + Array(repeating: "for=10.1.1.1", count: count).joined(separator: ", ")
             let (quotedClient, quotedWork) = Self.resolve(.forwarded, quoted)
             #expect(quotedClient == nil)
             #expect(quotedWork <= 2 * quoted.utf8.count)
@@ -139,8 +146,10 @@ struct ForwardingHeaderParserTests {
 /// Random `Forwarded` values: well-formed ones from the grammar, and garbage from its alphabet.
 enum ForwardedValueGenerator {
     static let nodes = [
-        "203.0.113.9", "10.1.1.1", "\"198.51.100.4:8080\"", "\"[2001:db8::7]:443\"", "\"[2001:db8::7]\"", "unknown", "_hidden",
-        "\"10.2.2.2:_port\"", "\"\\2\\0\\3.0.113.9\"", "\"2001:db8::7\"", "\"203.0.113.9\"", "\"10.1.1.1\"", "999.1.1.1",
+        "203.0.113.9", "10.1.1.1", "\"198.51.100.4:8080\"", "\"[2001:db8::7]:443\"", "\"[2001:db8::7]\"", "unknown",
+        "_hidden",
+        "\"10.2.2.2:_port\"", "\"\\2\\0\\3.0.113.9\"", "\"2001:db8::7\"", "\"203.0.113.9\"", "\"10.1.1.1\"",
+        "999.1.1.1",
     ]
     static let tokens = ["proto", "by", "host", "x", "FOR", "For", "a.b", "~!#$%&'*+-.^_`|"]
     static let alphabet: [String] = [
@@ -160,21 +169,29 @@ enum ForwardedValueGenerator {
         for _ in 0..<Self.int(4, using: &random) {
             if !hasFor, Self.int(2, using: &random) == 0 {
                 hasFor = true
-                pairs.append(Self.pick(["for", "FOR", "For"], using: &random) + "=" + Self.pick(Self.nodes, using: &random))
+                pairs.append(
+                    Self.pick(["for", "FOR", "For"], using: &random) + "=" + Self.pick(Self.nodes, using: &random))
             } else {
-                pairs.append(Self.pick(Self.tokens.filter { $0.lowercased() != "for" }, using: &random) + "=" + Self.value(using: &random))
+                pairs.append(
+                    Self.pick(Self.tokens.filter { $0.lowercased() != "for" }, using: &random) + "="
+                        + Self.value(using: &random))
             }
-            if Self.int(5, using: &random) == 0 { pairs.append("") }  // `;;`
+            if Self.int(5, using: &random) == 0 { pairs.append("") } // `;;`
         }
         let element = pairs.joined(separator: Self.pick([";", "; ", " ;", " ; "], using: &random))
-        let leading = Self.pick(["", "", "", ";", "; ;"], using: &random)  // empty pairs first
-        return leading + (element.isEmpty ? Self.pick(["for=" + Self.pick(Self.nodes, using: &random), ";"], using: &random) : element)
+        let leading = Self.pick(["", "", "", ";", "; ;"], using: &random) // empty pairs first
+        return leading
+            + (element.isEmpty
+                ? Self.pick(["for=" + Self.pick(Self.nodes, using: &random), ";"], using: &random) : element)
     }
 
     /// A token or a quoted-string with escapes, separators, quotes and non-ASCII text inside.
     static func value(using random: inout SplitMix64) -> String {
         if Self.int(2, using: &random) == 0 { return Self.pick(Self.tokens, using: &random) }
-        let parts = ["a", ",", ";", "=", " ", "\\\"", "\\\\", "\\a", "é", "\u{0600}", "\u{1F1E6}", "\t", "[::1]", String(repeating: "x", count: 60)]
+        let parts = [
+            "a", ",", ";", "=", " ", "\\\"", "\\\\", "\\a", "é", "\u{0600}", "\u{1F1E6}", "\t", "[::1]",
+            String(repeating: "x", count: 60),
+        ]
         let inner = (0..<Self.int(12, using: &random)).map { _ in Self.pick(parts, using: &random) }.joined()
         return "\"" + inner + "\""
     }

@@ -26,9 +26,9 @@ struct HeaderGrammarTests {
         Case(capacity: 10, refill: 2, interval: .seconds(1), mode: .smooth, window: 5),
         Case(capacity: 10, refill: 2, interval: .seconds(1), mode: .stepped, window: 5),
         Case(capacity: 100, refill: 1, interval: .seconds(60), mode: .smooth, window: 6000),
-        Case(capacity: 7, refill: 3, interval: .milliseconds(500), mode: .smooth, window: 2),  // 7/6 s
-        Case(capacity: 7, refill: 3, interval: .milliseconds(500), mode: .stepped, window: 2),  // 3 intervals
-        Case(capacity: 1, refill: 1_000_000, interval: .seconds(1), mode: .smooth, window: 1),  // 1 µs
+        Case(capacity: 7, refill: 3, interval: .milliseconds(500), mode: .smooth, window: 2), // 7/6 s
+        Case(capacity: 7, refill: 3, interval: .milliseconds(500), mode: .stepped, window: 2), // 3 intervals
+        Case(capacity: 1, refill: 1_000_000, interval: .seconds(1), mode: .smooth, window: 1), // 1 µs
         Case(capacity: 5, refill: 1, interval: .seconds(86_400), mode: .stepped, window: 432_000),
     ]
 
@@ -40,7 +40,8 @@ struct HeaderGrammarTests {
     @Test("RateLimit-Policy and RateLimit parse as the draft's Lists, with consistent values", arguments: Self.cases)
     func draftGrammar(policyCase: Case) async throws {
         let clock = ManualClock()
-        let policy = try BucketPolicy(capacity: policyCase.capacity, refill: policyCase.refill, every: policyCase.interval, mode: policyCase.mode)
+        let policy = try BucketPolicy(
+            capacity: policyCase.capacity, refill: policyCase.refill, every: policyCase.interval, mode: policyCase.mode)
         let middleware = try RateLimitMiddleware<TestContext>(
             limiter: MutexRateLimiter<ClientKey>(policy: policy, clock: clock),
             name: "api",
@@ -55,11 +56,15 @@ struct HeaderGrammarTests {
             for step in 0..<(policyCase.capacity + 3) {
                 let status = try await client.execute(uri: "/", method: .get) { response async throws in
                     let policies = try parseRateLimitList(response.headers[.rateLimitPolicy])
-                    #expect(policies == [PolicyMember(name: "api", parameters: ["q": Int64(policyCase.capacity), "w": policyCase.window])])
+                    #expect(
+                        policies == [
+                            PolicyMember(
+                                name: "api", parameters: ["q": Int64(policyCase.capacity), "w": policyCase.window])
+                        ])
 
                     let states = try parseRateLimitList(response.headers[.rateLimit])
                     let state = try #require(states.count == 1 ? states.first : nil)
-                    #expect(state.name == "api")  // names a policy that RateLimit-Policy lists
+                    #expect(state.name == "api") // names a policy that RateLimit-Policy lists
                     #expect(Set(state.parameters.keys) == ["r", "t"])
                     let remaining = try #require(state.parameters["r"])
                     let reset = try #require(state.parameters["t"])

@@ -15,10 +15,10 @@ struct IPAddressTests {
             ("::1", "::1"),
             ("1::", "1::"),
             ("2001:DB8::1", "2001:db8::1"),
-            ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),  // RFC 5952 §4.2.3: the first longest run
-            ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),  // a single zero group stays
+            ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), // RFC 5952 §4.2.3: the first longest run
+            ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"), // a single zero group stays
             ("fe80:0000:0000:0000:0204:61ff:fe9d:f156", "fe80::204:61ff:fe9d:f156"),
-            ("::ffff:192.0.2.7", "192.0.2.7"),  // IPv4-mapped is IPv4
+            ("::ffff:192.0.2.7", "192.0.2.7"), // IPv4-mapped is IPv4
             ("64:ff9b::192.0.2.33", "64:ff9b::c000:221"),
             ("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"),
         ]
@@ -56,7 +56,7 @@ struct IPAddressTests {
         #expect(ten.contains(IPAddress("10.255.255.255")!))
         #expect(ten.contains(IPAddress("::ffff:10.1.2.3")!))
         #expect(!ten.contains(IPAddress("11.0.0.0")!))
-        #expect(!ten.contains(IPAddress("::a00:1")!))  // IPv4-compatible, not IPv4-mapped
+        #expect(!ten.contains(IPAddress("::a00:1")!)) // IPv4-compatible, not IPv4-mapped
 
         let documentation = try IPNetwork("2001:db8::/32")
         #expect(documentation.contains(IPAddress("2001:db8:ffff::1")!))
@@ -97,18 +97,20 @@ struct IPAddressTests {
             return error.code == .invalidConfiguration
                 && error.message.hasPrefix("invalid IP network \"\(text)\": ")
                 && error.message.contains(reason)
-                && error.message.hasSuffix("expected an IPv4 or IPv6 address or CIDR block such as 10.0.0.0/8, 192.0.2.7, 2001:db8::/32 or ::1")
+                && error.message.hasSuffix(
+                    "expected an IPv4 or IPv6 address or CIDR block such as 10.0.0.0/8, 192.0.2.7, 2001:db8::/32 or ::1"
+                )
         }
     }
 
     @Test(
         "IPv6 forms that embed an IPv4 client stand for that client",
         arguments: [
-            ("::ffff:192.0.2.7", "192.0.2.7"),  // IPv4-mapped
-            ("::192.0.2.7", "192.0.2.7"),  // IPv4-compatible (deprecated)
-            ("::ffff:0:192.0.2.7", "192.0.2.7"),  // IPv4-translated (SIIT)
-            ("64:ff9b::192.0.2.7", "192.0.2.7"),  // NAT64 well-known prefix
-            ("64:ff9b::c000:207", "192.0.2.7"),  // the same, written in hex
+            ("::ffff:192.0.2.7", "192.0.2.7"), // IPv4-mapped
+            ("::192.0.2.7", "192.0.2.7"), // IPv4-compatible (deprecated)
+            ("::ffff:0:192.0.2.7", "192.0.2.7"), // IPv4-translated (SIIT)
+            ("64:ff9b::192.0.2.7", "192.0.2.7"), // NAT64 well-known prefix
+            ("64:ff9b::c000:207", "192.0.2.7"), // the same, written in hex
             ("192.0.2.7", "192.0.2.7"),
         ]
     )

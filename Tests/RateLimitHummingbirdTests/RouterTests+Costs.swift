@@ -45,15 +45,20 @@ extension RouterTests {
     @Test("The cost closure sets the tokens a request takes; 0 only reads the bucket")
     func cost() async throws {
         let costHeader = HTTPField.Name("X-Cost")!
-        let app = Self.app(try Self.middleware(cost: { request, _ in request.headers[costHeader].flatMap { Int($0) } ?? 1 }))
+        let app = Self.app(
+            try Self.middleware(cost: { request, _ in request.headers[costHeader].flatMap { Int($0) } ?? 1 }))
         try await app.test(.router) { client async throws in
             func remaining(cost: Int) async throws -> Int? {
-                try await client.execute(uri: "/", method: .get, headers: [costHeader: "\(cost)"]) { $0.integer(.xRateLimitRemaining) }
+                try await client.execute(uri: "/", method: .get, headers: [costHeader: "\(cost)"]) {
+                    $0.integer(.xRateLimitRemaining)
+                }
             }
             #expect(try await remaining(cost: 3) == 7)
             #expect(try await remaining(cost: 0) == 7)
             #expect(try await remaining(cost: 7) == 0)
-            try await client.execute(uri: "/", method: .get, headers: [costHeader: "1"]) { #expect($0.status == .tooManyRequests) }
+            try await client.execute(uri: "/", method: .get, headers: [costHeader: "1"]) {
+                #expect($0.status == .tooManyRequests)
+            }
         }
     }
 
@@ -74,7 +79,8 @@ extension RouterTests {
     func negativeCost() async throws {
         let observed = Observed()
         let costHeader = HTTPField.Name("X-Cost")!
-        let middleware = try Self.middleware(observed: observed, cost: { request, _ in request.headers[costHeader].flatMap { Int($0) } ?? 1 })
+        let middleware = try Self.middleware(
+            observed: observed, cost: { request, _ in request.headers[costHeader].flatMap { Int($0) } ?? 1 })
         let app = Self.app(middleware, observed: observed)
         try await app.test(.router) { client async throws in
             try await client.execute(uri: "/", method: .get, headers: [costHeader: "-1"]) { response in
@@ -83,7 +89,7 @@ extension RouterTests {
             }
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(response.integer(.xRateLimitRemaining) == 9)  // the failed request took nothing
+                #expect(response.integer(.xRateLimitRemaining) == 9) // the failed request took nothing
             }
         }
         let errors = observed.logs.entries.filter { $0.level == .error }
@@ -91,7 +97,9 @@ extension RouterTests {
         #expect(errors.first?.metadata["ratelimit.cost"] == "-1")
         let logged = "\(errors.first?.metadata["error"] ?? "")"
         #expect(logged.contains("invalid cost -1"))
-        #expect(observed.metrics.counterTotal(label: RateLimitMetricLabels.requests, dimensions: [("policy", "default"), ("outcome", "error")]) == 1)
+        #expect(
+            observed.metrics.counterTotal(
+                label: RateLimitMetricLabels.requests, dimensions: [("policy", "default"), ("outcome", "error")]) == 1)
     }
 
     @Test("A negative cost never reaches the limiter, even one that would accept it")
@@ -99,7 +107,8 @@ extension RouterTests {
         struct Permissive: AsyncRateLimiter {
             let policy: BucketPolicy
             func acquire(_ key: ClientKey, cost: Int) async throws -> RateLimitDecision {
-                RateLimitDecision(isAllowed: true, remaining: 10, limit: 10, retryAfterNanoseconds: 0, resetAfterNanoseconds: 0)
+                RateLimitDecision(
+                    isAllowed: true, remaining: 10, limit: 10, retryAfterNanoseconds: 0, resetAfterNanoseconds: 0)
             }
         }
         let middleware = try RateLimitMiddleware<TestContext>(
@@ -120,7 +129,8 @@ extension RouterTests {
                 throw RateLimitError(code: .unavailable, message: "store unreachable")
             }
         }
-        let middleware = try RateLimitMiddleware<TestContext>(limiter: Unreachable(policy: tutorialPolicy()), metricsFactory: TestMetrics())
+        let middleware = try RateLimitMiddleware<TestContext>(
+            limiter: Unreachable(policy: tutorialPolicy()), metricsFactory: TestMetrics())
         try await Self.app(middleware).test(.router) { client async throws in
             try await client.execute(uri: "/", method: .get) { #expect($0.status == .serviceUnavailable) }
         }

@@ -14,7 +14,9 @@ extension RouterTests {
         let app = Self.app(try Self.middleware(policy: policy))
         try await app.test(.router) { client async throws in
             func get(_ peer: String) async throws -> HTTPResponse.Status {
-                try await client.execute(uri: "/", method: .get, headers: [TestPeerMiddleware.header: peer]) { $0.status }
+                try await client.execute(uri: "/", method: .get, headers: [TestPeerMiddleware.header: peer]) {
+                    $0.status
+                }
             }
             #expect(try await get("192.0.2.1") == .ok)
             #expect(try await get("192.0.2.1") == .ok)
@@ -44,7 +46,8 @@ extension RouterTests {
         let app = Self.app(try Self.middleware(observed: observed))
         try await app.test(.router) { client async throws in
             for expected in [9, 8, 7] {
-                try await client.execute(uri: "/", method: .get, headers: [TestPeerMiddleware.header: "none"]) { response in
+                try await client.execute(uri: "/", method: .get, headers: [TestPeerMiddleware.header: "none"]) {
+                    response in
                     #expect(response.status == .ok)
                     #expect(response.integer(.xRateLimitRemaining) == expected)
                 }
@@ -52,13 +55,17 @@ extension RouterTests {
             // An identified client is unaffected.
             try await client.execute(uri: "/", method: .get) { #expect($0.integer(.xRateLimitRemaining) == 9) }
         }
-        #expect(observed.metrics.counterTotal(label: RateLimitMetricLabels.requests, dimensions: [("policy", "default"), ("outcome", "allowed")]) == 4)
+        #expect(
+            observed.metrics.counterTotal(
+                label: RateLimitMetricLabels.requests, dimensions: [("policy", "default"), ("outcome", "allowed")]) == 4
+        )
     }
 
     @Test("Without a client key, requests can be rejected instead")
     func unidentifiedRejected() async throws {
         let observed = Observed()
-        let app = Self.app(try Self.middleware(unidentified: .reject(status: .unauthorized), observed: observed), observed: observed)
+        let app = Self.app(
+            try Self.middleware(unidentified: .reject(status: .unauthorized), observed: observed), observed: observed)
         try await app.test(.router) { client async throws in
             try await client.execute(uri: "/", method: .get, headers: [TestPeerMiddleware.header: "none"]) { response in
                 #expect(response.status == .unauthorized)
@@ -66,7 +73,10 @@ extension RouterTests {
                 #expect(response.headers[.xRateLimitLimit] == nil)
             }
         }
-        #expect(observed.metrics.counterTotal(label: RateLimitMetricLabels.requests, dimensions: [("policy", "default"), ("outcome", "rejected")]) == 1)
+        #expect(
+            observed.metrics.counterTotal(
+                label: RateLimitMetricLabels.requests, dimensions: [("policy", "default"), ("outcome", "rejected")])
+                == 1)
         #expect(observed.logs.entries.map(\.message.description) == ["Rejected request: no client key"])
     }
 
@@ -74,7 +84,8 @@ extension RouterTests {
     func headerKey() async throws {
         let apiKey = HTTPField.Name("X-API-Key")!
         let policy = try BucketPolicy(capacity: 1, refill: 1, every: .seconds(60))
-        let app = Self.app(try Self.middleware(policy: policy, key: .header(apiKey, maximumLength: 16), unidentified: .reject()))
+        let app = Self.app(
+            try Self.middleware(policy: policy, key: .header(apiKey, maximumLength: 16), unidentified: .reject()))
         try await app.test(.router) { client async throws in
             func get(_ headers: HTTPFields) async throws -> HTTPResponse.Status {
                 try await client.execute(uri: "/", method: .get, headers: headers) { $0.status }
@@ -99,7 +110,9 @@ extension RouterTests {
         let app = Self.app(try Self.middleware(policy: policy, key: key))
         try await app.test(.router) { client async throws in
             try await client.execute(uri: "/", method: .get, headers: [user: "ada"]) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/", method: .get, headers: [user: "ada"]) { #expect($0.status == .tooManyRequests) }
+            try await client.execute(uri: "/", method: .get, headers: [user: "ada"]) {
+                #expect($0.status == .tooManyRequests)
+            }
             try await client.execute(uri: "/", method: .get, headers: [user: "grace"]) { #expect($0.status == .ok) }
         }
     }

@@ -19,7 +19,8 @@ extension RouterTests {
             try await client.execute(uri: "/health", method: .get) { _ in }
         }
         func count(_ outcome: String) -> Int64 {
-            observed.metrics.counterTotal(label: RateLimitMetricLabels.requests, dimensions: [("policy", "default"), ("outcome", outcome)])
+            observed.metrics.counterTotal(
+                label: RateLimitMetricLabels.requests, dimensions: [("policy", "default"), ("outcome", outcome)])
         }
         #expect(count("allowed") == 10)
         #expect(count("denied") == 5)
@@ -44,7 +45,9 @@ extension RouterTests {
         #expect(denials.first?.metadata["ratelimit.retry_after"] == "1")
 
         let chatty = Observed()
-        try await Self.app(try Self.middleware(allowedLogLevel: .debug, observed: chatty), observed: chatty).test(.router) { client async throws in
+        try await Self.app(try Self.middleware(allowedLogLevel: .debug, observed: chatty), observed: chatty).test(
+            .router
+        ) { client async throws in
             try await client.execute(uri: "/", method: .get) { _ in }
         }
         #expect(chatty.logs.entries.map(\.level) == [.debug])

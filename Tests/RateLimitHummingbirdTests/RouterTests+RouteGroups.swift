@@ -39,7 +39,8 @@ extension RouterTests {
             metricsFactory: TestMetrics()
         )
         let strict = try RateLimitMiddleware<TestContext>(
-            limiter: AtomicRateLimiter<ClientKey>(policy: BucketPolicy(capacity: 2, refill: 1, every: .seconds(10)), clock: clock),
+            limiter: AtomicRateLimiter<ClientKey>(
+                policy: BucketPolicy(capacity: 2, refill: 1, every: .seconds(10)), clock: clock),
             name: "strict",
             metricsFactory: TestMetrics()
         )
@@ -54,14 +55,16 @@ extension RouterTests {
                 // The legacy headers report the policy closest to its limit.
                 #expect(response.integer(.xRateLimitLimit) == 2)
                 #expect(response.integer(.xRateLimitRemaining) == 1)
-                #expect(try parseRateLimitList(response.headers[.rateLimitPolicy]) == [
-                    PolicyMember(name: "strict", parameters: ["q": 2, "w": 20]),
-                    PolicyMember(name: "general", parameters: ["q": 10, "w": 5]),
-                ])
-                #expect(try parseRateLimitList(response.headers[.rateLimit]) == [
-                    PolicyMember(name: "strict", parameters: ["r": 1, "t": 10]),
-                    PolicyMember(name: "general", parameters: ["r": 9, "t": 1]),
-                ])
+                #expect(
+                    try parseRateLimitList(response.headers[.rateLimitPolicy]) == [
+                        PolicyMember(name: "strict", parameters: ["q": 2, "w": 20]),
+                        PolicyMember(name: "general", parameters: ["q": 10, "w": 5]),
+                    ])
+                #expect(
+                    try parseRateLimitList(response.headers[.rateLimit]) == [
+                        PolicyMember(name: "strict", parameters: ["r": 1, "t": 10]),
+                        PolicyMember(name: "general", parameters: ["r": 9, "t": 1]),
+                    ])
             }
             try await client.execute(uri: "/data", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/data", method: .get) { response in
@@ -71,7 +74,10 @@ extension RouterTests {
             // The home page's own policy still has room.
             try await client.execute(uri: "/", method: .get) { response async throws in
                 #expect(response.status == .ok)
-                #expect(try parseRateLimitList(response.headers[.rateLimit]) == [PolicyMember(name: "general", parameters: ["r": 6, "t": 2])])
+                #expect(
+                    try parseRateLimitList(response.headers[.rateLimit]) == [
+                        PolicyMember(name: "general", parameters: ["r": 6, "t": 2])
+                    ])
             }
         }
     }
@@ -81,12 +87,17 @@ extension RouterTests {
         let clock = ManualClock()
         let router = Router(context: TestContext.self)
         router.group()
-            .add(middleware: try RateLimitMiddleware(limiter: AtomicRateLimiter<ClientKey>(policy: tutorialPolicy(), clock: clock), name: "general", metricsFactory: TestMetrics()))
+            .add(
+                middleware: try RateLimitMiddleware(
+                    limiter: AtomicRateLimiter<ClientKey>(policy: tutorialPolicy(), clock: clock), name: "general",
+                    metricsFactory: TestMetrics())
+            )
             .get("/") { _, _ in "home" }
         router.group("/data")
             .add(
                 middleware: try RateLimitMiddleware(
-                    limiter: AtomicRateLimiter<ClientKey>(policy: BucketPolicy(capacity: 3, refill: 1, every: .seconds(1)), clock: clock),
+                    limiter: AtomicRateLimiter<ClientKey>(
+                        policy: BucketPolicy(capacity: 3, refill: 1, every: .seconds(1)), clock: clock),
                     name: "data",
                     metricsFactory: TestMetrics()
                 )

@@ -48,7 +48,9 @@ struct RouterTests {
 
     // MARK: The tutorial's burst and refill test
 
-    @Test("15 rapid requests: 10 × 200 then 5 × 429, exact headers; after 3 s they pass again", arguments: RateLimitEngine.allCases, [RefillMode.smooth, .stepped])
+    @Test(
+        "15 rapid requests: 10 × 200 then 5 × 429, exact headers; after 3 s they pass again",
+        arguments: RateLimitEngine.allCases, [RefillMode.smooth, .stepped])
     func tutorialBurstAndRefill(engine: RateLimitEngine, mode: RefillMode) async throws {
         let clock = ManualClock()
         let app = Self.app(try Self.middleware(policy: tutorialPolicy(mode: mode), clock: clock, engine: engine))
@@ -72,15 +74,19 @@ struct RouterTests {
                         // The next token is 0.5 s away: rounded up to whole seconds.
                         #expect(response.headers[.retryAfter] == "1")
                         #expect(response.headers[.contentType] == "application/json; charset=utf-8")
-                        #expect(response.text == #"{"error":"Too Many Requests","detail":"Rate limit exceeded. Retry after 1 s.","retryAfter":1}"#)
+                        #expect(
+                            response.text
+                                == #"{"error":"Too Many Requests","detail":"Rate limit exceeded. Retry after 1 s.","retryAfter":1}"#
+                        )
                     }
                 }
             }
 
-            try clock.advance(by: .seconds(3))  // 2 tokens per second: 6 tokens back
+            try clock.advance(by: .seconds(3)) // 2 tokens per second: 6 tokens back
             for request in 1...7 {
                 try await client.execute(uri: "/data", method: .get) { response in
-                    #expect(response.status == (request <= 6 ? .ok : .tooManyRequests), "request \(request) after refill")
+                    #expect(
+                        response.status == (request <= 6 ? .ok : .tooManyRequests), "request \(request) after refill")
                     #expect(response.integer(.xRateLimitRemaining) == max(0, 6 - request))
                 }
             }
@@ -97,13 +103,13 @@ struct RouterTests {
             try await client.execute(uri: "/", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .tooManyRequests)
-                #expect(response.headers[.retryAfter] == "3")  // 2.5 s
+                #expect(response.headers[.retryAfter] == "3") // 2.5 s
                 #expect(response.headers[.rateLimitPolicy] == #""default";q=1;w=3"#)
             }
             try clock.advance(by: .milliseconds(2_400))
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .tooManyRequests)
-                #expect(response.headers[.retryAfter] == "1")  // 0.1 s, never 0
+                #expect(response.headers[.retryAfter] == "1") // 0.1 s, never 0
             }
             try clock.advance(by: .milliseconds(100))
             try await client.execute(uri: "/", method: .get) { #expect($0.status == .ok) }

@@ -6,8 +6,8 @@ import Logging
 import MetricsTestKit
 import NIOCore
 import RateLimit
-import RawStructuredFieldValues
 import RateLimitHummingbird
+import RawStructuredFieldValues
 import Testing
 
 /// A request context with the connection's address, which a test middleware may override to
@@ -27,7 +27,9 @@ struct TestContext: RequestContext, RemoteAddressRequestContext {
 struct TestPeerMiddleware: RouterMiddleware {
     static let header = HTTPField.Name("X-Test-Peer")!
 
-    func handle(_ request: Request, context: TestContext, next: (Request, TestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: TestContext, next: (Request, TestContext) async throws -> Response)
+        async throws -> Response
+    {
         var context = context
         let peer = request.headers[Self.header] ?? "203.0.113.7"
         context.remoteAddress = peer == "none" ? nil : try SocketAddress(ipAddress: peer, port: 40000)

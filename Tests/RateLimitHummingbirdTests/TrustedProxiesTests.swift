@@ -10,7 +10,9 @@ struct TrustedProxiesTests {
     static let proxy = IPAddress("10.0.0.1")!
     static let stranger = IPAddress("198.51.100.50")!
 
-    func client(_ fields: [(HTTPField.Name, String)], via proxies: TrustedProxies = Self.proxies, peer: IPAddress = Self.proxy) -> String? {
+    func client(
+        _ fields: [(HTTPField.Name, String)], via proxies: TrustedProxies = Self.proxies, peer: IPAddress = Self.proxy
+    ) -> String? {
         var headers = HTTPFields()
         for (name, value) in fields {
             headers.append(HTTPField(name: name, value: value))
@@ -22,7 +24,9 @@ struct TrustedProxiesTests {
     func untrustedPeer() {
         #expect(client([(.xForwardedFor, "203.0.113.9")], peer: Self.stranger) == "198.51.100.50")
         #expect(client([(.xForwardedFor, "garbage")], peer: Self.stranger) == "198.51.100.50")
-        #expect(client([(.forwarded, "for=203.0.113.9")], via: Self.forwardedProxies, peer: Self.stranger) == "198.51.100.50")
+        #expect(
+            client([(.forwarded, "for=203.0.113.9")], via: Self.forwardedProxies, peer: Self.stranger)
+                == "198.51.100.50")
         #expect(client([(.xForwardedFor, "203.0.113.9")], via: .none, peer: Self.proxy) == "10.0.0.1")
     }
 
@@ -30,19 +34,19 @@ struct TrustedProxiesTests {
         "X-Forwarded-For from a trusted peer: the right-most untrusted hop",
         arguments: [
             ("203.0.113.9", "203.0.113.9"),
-            ("6.6.6.6, 203.0.113.9", "203.0.113.9"),  // the client's own claim is left of the truth
-            ("203.0.113.9, 10.1.1.1, 10.2.2.2", "203.0.113.9"),  // skip the proxy chain
-            ("10.3.3.3, 10.1.1.1", "10.3.3.3"),  // all trusted: the left-most began the request
-            ("  203.0.113.9 ,, ", "203.0.113.9"),  // whitespace and empty members
-            ("203.0.113.9:41234", "203.0.113.9"),  // ports some proxies append
+            ("6.6.6.6, 203.0.113.9", "203.0.113.9"), // the client's own claim is left of the truth
+            ("203.0.113.9, 10.1.1.1, 10.2.2.2", "203.0.113.9"), // skip the proxy chain
+            ("10.3.3.3, 10.1.1.1", "10.3.3.3"), // all trusted: the left-most began the request
+            ("  203.0.113.9 ,, ", "203.0.113.9"), // whitespace and empty members
+            ("203.0.113.9:41234", "203.0.113.9"), // ports some proxies append
             ("[2001:db8::7]:443", "2001:db8::7"),
             ("2001:db8::7", "2001:db8::7"),
             ("[2001:db8::7]", "2001:db8::7"),
             ("2001:db8::7, 2001:db8:ffff::2", "2001:db8::7"),
             ("::ffff:203.0.113.9", "203.0.113.9"),
-            ("", "10.0.0.1"),  // no hops: the proxy sent it itself
-            ("\u{1F1E6}\u{0600}, 203.0.113.9", "203.0.113.9"),  // U+0600 and "," are one Character
-            ("64:ff9b::203.0.113.9", "64:ff9b::cb00:7109"),  // keyed as 203.0.113.9 by the extractor
+            ("", "10.0.0.1"), // no hops: the proxy sent it itself
+            ("\u{1F1E6}\u{0600}, 203.0.113.9", "203.0.113.9"), // U+0600 and "," are one Character
+            ("64:ff9b::203.0.113.9", "64:ff9b::cb00:7109"), // keyed as 203.0.113.9 by the extractor
         ]
     )
     func xForwardedFor(value: String, expected: String) {
@@ -52,7 +56,8 @@ struct TrustedProxiesTests {
     @Test(
         "Malformed X-Forwarded-For hops between the proxy and the client leave no usable key",
         arguments: [
-            "garbage", "203.0.113.9, garbage", "unknown", "203.0.113.9, 10.1.1.1, 999.1.1.1", "[2001:db8::7", "1.2.3.4:99999",
+            "garbage", "203.0.113.9, garbage", "unknown", "203.0.113.9, 10.1.1.1, 999.1.1.1", "[2001:db8::7",
+            "1.2.3.4:99999",
             "[1.2.3.4]", "203.0.113.9:", "1.2.3.4:5:6",
         ]
     )
@@ -87,11 +92,11 @@ struct TrustedProxiesTests {
             (#"for="[2001:db8:cafe::17]:4711""#, "2001:db8:cafe::17"),
             (#"for="203.0.113.9:4711""#, "203.0.113.9"),
             (#"for="203.0.113.9:_port""#, "203.0.113.9"),
-            (#"for="\2\0\3.0.113.9""#, "203.0.113.9"),  // quoted-pair escapes
+            (#"for="\2\0\3.0.113.9""#, "203.0.113.9"), // quoted-pair escapes
             ("for=203.0.113.9 ; proto=http , for=10.1.1.1", "203.0.113.9"),
-            (#"proto="a,b;c", for=203.0.113.9"#, "203.0.113.9"),  // separators inside quotes
+            (#"proto="a,b;c", for=203.0.113.9"#, "203.0.113.9"), // separators inside quotes
             (#"for=_hidden, for=203.0.113.9"#, "203.0.113.9"),
-            (#"for=203.0.113.9, for=10.1.1.1;by="x,y;\"z""#, "203.0.113.9"),  // a proxy's quoted separators
+            (#"for=203.0.113.9, for=10.1.1.1;by="x,y;\"z""#, "203.0.113.9"), // a proxy's quoted separators
             // Whatever the client wrote left of the proxy's element is never read.
             ("for=, for=203.0.113.9", "203.0.113.9"),
             (#"for="x, for=203.0.113.9"#, "203.0.113.9"),
@@ -108,15 +113,15 @@ struct TrustedProxiesTests {
     @Test(
         "Malformed Forwarded values leave no usable key",
         arguments: [
-            "for=203.0.113.9, garbage",  // not a pair
-            #"for="203.0.113.9"#,  // unterminated quote
-            "for=2001:db8::1",  // IPv6 must be quoted and bracketed
-            #"for="2001:db8::1""#,  // and bracketed
+            "for=203.0.113.9, garbage", // not a pair
+            #"for="203.0.113.9"#, // unterminated quote
+            "for=2001:db8::1", // IPv6 must be quoted and bracketed
+            #"for="2001:db8::1""#, // and bracketed
             "for=unknown",
             "for=_hidden",
-            "proto=https",  // no for
-            "for=203.0.113.9;for=203.0.113.10",  // ambiguous
-            "for=",  // empty value
+            "proto=https", // no for
+            "for=203.0.113.9;for=203.0.113.10", // ambiguous
+            "for=", // empty value
             "=203.0.113.9",
             #"for="203.0.113.9:99999""#,
             "for=203.0.113.9;;proto=http, for=10.1.1.1 x",
@@ -129,7 +134,7 @@ struct TrustedProxiesTests {
 
     @Test("Huge values cost one scan and never choose the bucket")
     func hugeValues() {
-        let junk = String(repeating: "6.6.6.6, ", count: 20_000)  // 180 KB
+        let junk = String(repeating: "6.6.6.6, ", count: 20_000) // 180 KB
         #expect(client([(.xForwardedFor, junk + "203.0.113.9")]) == "203.0.113.9")
         let trustedChain = Array(repeating: "10.1.1.1", count: 20_000).joined(separator: ",")
         #expect(client([(.xForwardedFor, "203.0.113.9," + trustedChain)]) == "203.0.113.9")

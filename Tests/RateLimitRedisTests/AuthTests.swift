@@ -16,7 +16,8 @@ struct AuthTests {
         // Only rules out a hang: under ThreadSanitizer beside the other suites 5 s was not enough.
         configuration.commandTimeout = .seconds(60)
         configuration.connectTimeout = .seconds(30)
-        return try RedisRateLimiter<String>(policy: self.policy, configuration: configuration, failurePolicy: .throwError, logger: quietLogger)
+        return try RedisRateLimiter<String>(
+            policy: self.policy, configuration: configuration, failurePolicy: .throwError, logger: quietLogger)
     }
 
     @Test("password and database from the URL")
@@ -25,15 +26,18 @@ struct AuthTests {
         let limiter = try self.limiter("redis://:pa%20ss%40word@127.0.0.1:\(server.port)/3")
         #expect(try await limiter.acquire("client").remaining == 4)
         let key = limiter.redisKey(for: "client")
-        #expect(try await server.command(["EXISTS", key], database: 3) == .integer(1), "the bucket is not in database 3")
-        #expect(try await server.command(["EXISTS", key], database: 0) == .integer(0), "the bucket leaked into database 0")
+        #expect(
+            try await server.command(["EXISTS", key], database: 3) == .integer(1), "the bucket is not in database 3")
+        #expect(
+            try await server.command(["EXISTS", key], database: 0) == .integer(0), "the bucket leaked into database 0")
         await limiter.shutdown()
     }
 
     @Test("an ACL user name and password")
     func aclUser() async throws {
         let server = try await RedisServer(
-            extraArguments: ["--requirepass", "admin", "--user", "limiter", "on", ">pw1", "~ratelimit:*", "+@all"], password: "admin"
+            extraArguments: ["--requirepass", "admin", "--user", "limiter", "on", ">pw1", "~ratelimit:*", "+@all"],
+            password: "admin"
         )
         let limiter = try self.limiter("redis://limiter:pw1@127.0.0.1:\(server.port)")
         #expect(try await limiter.acquire("client").remaining == 4)
@@ -48,7 +52,8 @@ struct AuthTests {
         var configuration = try RedisConfiguration(url: "redis://:wrong-secret@127.0.0.1:\(server.port)")
         configuration.commandTimeout = .milliseconds(300)
         let limiter = try RedisRateLimiter<String>(
-            policy: self.policy, configuration: configuration, failurePolicy: .failClosed, logger: logs.logger, metricsFactory: metrics
+            policy: self.policy, configuration: configuration, failurePolicy: .failClosed, logger: logs.logger,
+            metricsFactory: metrics
         )
         let decision = try await limiter.acquire("client")
         #expect(!decision.isAllowed && decision.retryAfterNanoseconds == 1_000_000_000)

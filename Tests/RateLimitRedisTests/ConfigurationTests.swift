@@ -28,26 +28,28 @@ struct ConfigurationTests {
         #expect(configuration.database == 0)
     }
 
-    @Test("invalid URLs name the problem and the accepted form, never the password", arguments: [
-        ("127.0.0.1:6379", "no scheme"),
-        ("http://127.0.0.1", "unsupported scheme \"http\""),
-        ("rediss://127.0.0.1", "TLS (rediss://) is not supported"),
-        ("redis://", "no host"),
-        ("redis://:6379", "no host"),
-        ("redis://host:0", "port \"0\" is not in 1...65535"),
-        ("redis://host:65536", "port \"65536\""),
-        ("redis://host:port", "port that is not a decimal number (not shown) is not in 1...65535"),
-        ("redis://host/db", "database \"db\""),
-        ("redis://host/-1", "database \"-1\""),
-        ("redis://host/99999999999", "database \"99999999999\""),
-        ("redis://host?timeout=1", "query parameters"),
-        ("redis://s3cret@host", "credentials without ':'"),
-        ("redis://user:@host", "empty password"),
-        ("redis://:pa%zzss@host", "bad percent-encoding in the password"),
-        ("redis://[::1", "'[' without ']'"),
-        ("redis://[::1]x", "unexpected \"x\""),
-        ("redis://ho st", "invalid Redis host"),
-    ])
+    @Test(
+        "invalid URLs name the problem and the accepted form, never the password",
+        arguments: [
+            ("127.0.0.1:6379", "no scheme"),
+            ("http://127.0.0.1", "unsupported scheme \"http\""),
+            ("rediss://127.0.0.1", "TLS (rediss://) is not supported"),
+            ("redis://", "no host"),
+            ("redis://:6379", "no host"),
+            ("redis://host:0", "port \"0\" is not in 1...65535"),
+            ("redis://host:65536", "port \"65536\""),
+            ("redis://host:port", "port that is not a decimal number (not shown) is not in 1...65535"),
+            ("redis://host/db", "database \"db\""),
+            ("redis://host/-1", "database \"-1\""),
+            ("redis://host/99999999999", "database \"99999999999\""),
+            ("redis://host?timeout=1", "query parameters"),
+            ("redis://s3cret@host", "credentials without ':'"),
+            ("redis://user:@host", "empty password"),
+            ("redis://:pa%zzss@host", "bad percent-encoding in the password"),
+            ("redis://[::1", "'[' without ']'"),
+            ("redis://[::1]x", "unexpected \"x\""),
+            ("redis://ho st", "invalid Redis host"),
+        ])
     func invalidURLs(url: String, problem: String) {
         #expect {
             _ = try RedisConfiguration(url: url)
@@ -65,7 +67,8 @@ struct ConfigurationTests {
             var configuration = RedisConfiguration()
             change(&configuration)
             do {
-                let limiter = try RedisRateLimiter<String>(policy: policy, configuration: configuration, failurePolicy: .failOpen, logger: quietLogger)
+                let limiter = try RedisRateLimiter<String>(
+                    policy: policy, configuration: configuration, failurePolicy: .failOpen, logger: quietLogger)
                 Task { await limiter.shutdown() }
                 return nil
             } catch {
@@ -83,27 +86,42 @@ struct ConfigurationTests {
         #expect(rejection { $0.host = "" }?.contains("host") == true)
         #expect(rejection { $0.username = "u" }?.contains("without a password") == true)
         #expect(rejection { $0.minimumReconnectDelay = .seconds(5) }?.contains("maximumReconnectDelay") == true)
-        #expect(rejection { $0.maximumConsecutiveTimeouts = 0 }?.contains("maximumConsecutiveTimeouts 0: must be in 1...1000") == true)
-        #expect(rejection { $0.maximumReplyLineLength = 10 }?.contains("maximumReplyLineLength 10: must be in 256...1048576 bytes") == true)
-        #expect(rejection { $0.maximumReplyBulkLength = 1 << 30 }?.contains("maximumReplyBulkLength 1073741824: must be in 64...67108864 bytes") == true)
-        #expect(rejection { $0.maximumReplyArrayLength = 6 }?.contains("maximumReplyArrayLength 6: must be in 7...1048576 elements") == true)
-        #expect(rejection { $0.maximumReplyDepth = 0 }?.contains("maximumReplyDepth 0: must be in 1...32 levels") == true)
+        #expect(
+            rejection { $0.maximumConsecutiveTimeouts = 0 }?.contains(
+                "maximumConsecutiveTimeouts 0: must be in 1...1000") == true)
+        #expect(
+            rejection { $0.maximumReplyLineLength = 10 }?.contains(
+                "maximumReplyLineLength 10: must be in 256...1048576 bytes") == true)
+        #expect(
+            rejection { $0.maximumReplyBulkLength = 1 << 30 }?.contains(
+                "maximumReplyBulkLength 1073741824: must be in 64...67108864 bytes") == true)
+        #expect(
+            rejection { $0.maximumReplyArrayLength = 6 }?.contains(
+                "maximumReplyArrayLength 6: must be in 7...1048576 elements") == true)
+        #expect(
+            rejection { $0.maximumReplyDepth = 0 }?.contains("maximumReplyDepth 0: must be in 1...32 levels") == true)
         #expect(rejection { $0.host = "user:pw@host" }?.contains("without spaces, '/' or '@'") == true)
         #expect(rejection { _ in } == nil)
         // The defaults: sized to what the limiter receives.
         let defaults = RedisConfiguration()
         #expect(defaults.maximumConsecutiveTimeouts == 3)
-        #expect(defaults.replyLimits == RESPLimits(maximumLineLength: 4096, maximumBulkLength: 65536, maximumArrayCount: 16, maximumDepth: 2))
+        #expect(
+            defaults.replyLimits
+                == RESPLimits(maximumLineLength: 4096, maximumBulkLength: 65536, maximumArrayCount: 16, maximumDepth: 2)
+        )
 
         #expect {
-            _ = try RedisRateLimiter<String>(policy: policy, configuration: RedisConfiguration(), failurePolicy: .failClosed(retryAfter: .zero), logger: quietLogger)
+            _ = try RedisRateLimiter<String>(
+                policy: policy, configuration: RedisConfiguration(), failurePolicy: .failClosed(retryAfter: .zero),
+                logger: quietLogger)
         } throws: { error in
             (error as? RateLimitError)?.message.contains("invalid failClosed retryAfter") == true
         }
         #expect {
             _ = try RedisFailurePolicy<String>.named("sometimes", fallbackPolicy: policy)
         } throws: { error in
-            (error as? RateLimitError)?.message == "invalid Redis failure policy \"sometimes\": must be one of open, closed, fallback, error"
+            (error as? RateLimitError)?.message
+                == "invalid Redis failure policy \"sometimes\": must be one of open, closed, fallback, error"
         }
         for name in ["open", "closed", "fallback", "error"] {
             #expect(try RedisFailurePolicy<String>.named(name, fallbackPolicy: policy).name == name)
@@ -113,7 +131,9 @@ struct ConfigurationTests {
     @Test("policies beyond Lua's exact integers are rejected, naming the value and the range")
     func policyLimits() throws {
         // Smooth, one tick per ns: the window is capacity × 1 day = 4.32e15 ≤ 2^52 for 52 days.
-        #expect(try RedisBucketParameters(policy: BucketPolicy(capacity: 52, refill: 1, every: .seconds(86_400))).windowTicks == 52 * 86_400_000_000_000)
+        #expect(
+            try RedisBucketParameters(policy: BucketPolicy(capacity: 52, refill: 1, every: .seconds(86_400)))
+                .windowTicks == 52 * 86_400_000_000_000)
         #expect {
             _ = try RedisBucketParameters(policy: BucketPolicy(capacity: 53, refill: 1, every: .seconds(86_400)))
         } throws: { error in
@@ -122,18 +142,21 @@ struct ConfigurationTests {
         }
         // Stepped: one step of 60 days is already too long.
         #expect {
-            _ = try RedisBucketParameters(policy: BucketPolicy(capacity: 1, refill: 1, every: .seconds(60 * 86_400), mode: .stepped))
+            _ = try RedisBucketParameters(
+                policy: BucketPolicy(capacity: 1, refill: 1, every: .seconds(60 * 86_400), mode: .stepped))
         } throws: { error in
             (error as? RateLimitError)?.message.contains("interval must be in 1 ns...4503599627370496 ns") == true
         }
         // A huge refill rate with a long interval: M = 2^32 ticks per ns.
         #expect(throws: RateLimitError.self) {
-            _ = try RedisBucketParameters(policy: BucketPolicy(capacity: 3 << 32, refill: 1 << 32, every: .milliseconds(100), mode: .stepped))
+            _ = try RedisBucketParameters(
+                policy: BucketPolicy(capacity: 3 << 32, refill: 1 << 32, every: .milliseconds(100), mode: .stepped))
         }
         // The tutorial policy is far from the limit.
         let tutorial = try RedisBucketParameters(policy: BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)))
         #expect(tutorial.scriptArguments == [0, 10, 2, 1_000_000_000, 1, 500_000_000, 5_000_000_000])
-        let stepped = try RedisBucketParameters(policy: BucketPolicy(capacity: 10, refill: 2, every: .seconds(1), mode: .stepped))
+        let stepped = try RedisBucketParameters(
+            policy: BucketPolicy(capacity: 10, refill: 2, every: .seconds(1), mode: .stepped))
         #expect(stepped.scriptArguments == [1, 10, 2, 1_000_000_000, 2, 0, 10_000_000_000])
     }
 
@@ -142,9 +165,12 @@ struct ConfigurationTests {
         let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1))
         var configuration = RedisConfiguration()
         configuration.keyPrefix = "api:v1:"
-        let limiter = try RedisRateLimiter<Int>(policy: policy, configuration: configuration, failurePolicy: .failOpen, logger: quietLogger)
+        let limiter = try RedisRateLimiter<Int>(
+            policy: policy, configuration: configuration, failurePolicy: .failOpen, logger: quietLogger)
         #expect(limiter.redisKey(for: 42) == "api:v1:{42}")
-        let custom = try RedisRateLimiter<[String]>(policy: policy, configuration: configuration, failurePolicy: .failOpen, keyName: { $0.joined(separator: "/") }, logger: quietLogger)
+        let custom = try RedisRateLimiter<[String]>(
+            policy: policy, configuration: configuration, failurePolicy: .failOpen,
+            keyName: { $0.joined(separator: "/") }, logger: quietLogger)
         #expect(custom.redisKey(for: ["tenant", "user"]) == "api:v1:{tenant/user}")
         await limiter.shutdown()
         await custom.shutdown()
@@ -153,13 +179,15 @@ struct ConfigurationTests {
     @Test("a negative cost throws invalidCost before touching Redis")
     func negativeCost() async throws {
         let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1))
-        let limiter = try RedisRateLimiter<String>(url: "redis://127.0.0.1:1", policy: policy, failurePolicy: .failOpen, logger: quietLogger)
+        let limiter = try RedisRateLimiter<String>(
+            url: "redis://127.0.0.1:1", policy: policy, failurePolicy: .failOpen, logger: quietLogger)
         defer { Task { await limiter.shutdown() } }
         await #expect {
             _ = try await limiter.acquire("a", cost: -1)
         } throws: { error in
             guard let error = error as? RateLimitError else { return false }
-            return error.code == .invalidCost && error.message.hasPrefix("invalid cost -1: must be in 0...9223372036854775807")
+            return error.code == .invalidCost
+                && error.message.hasPrefix("invalid cost -1: must be in 0...9223372036854775807")
         }
     }
 }

@@ -1,6 +1,6 @@
-import RedisTestSupport
 import MetricsTestKit
 import RateLimit
+import RedisTestSupport
 import Testing
 
 @testable import RateLimitRedis
@@ -11,7 +11,8 @@ import Testing
 @Suite("Corrupt buckets", .enabled(if: RedisServer.isEnabled))
 struct CorruptBucketTests {
     enum Corruption: String, CaseIterable, Sendable {
-        case inf, nan, negativeInf, garbage, empty, infDebt, nanAnchor, negativeDebt, hugeAnchor, farFutureAnchor, hash, list, set
+        case inf, nan, negativeInf, garbage, empty, infDebt, nanAnchor, negativeDebt, hugeAnchor, farFutureAnchor, hash,
+            list, set
     }
 
     /// Stores `corruption` under `key`, through the real server.
@@ -30,7 +31,8 @@ struct CorruptBucketTests {
         case .farFutureAnchor:
             // An hour past Redis's clock, for a bucket whose window is 10 minutes.
             guard case .array(let parts?) = try await server.command(["TIME"]), parts.count == 2,
-                let seconds = parts[0].string.flatMap({ Int64($0) }), let micros = parts[1].string.flatMap({ Int64($0) })
+                let seconds = parts[0].string.flatMap({ Int64($0) }),
+                let micros = parts[1].string.flatMap({ Int64($0) })
             else { throw TestFailure("TIME answered unexpectedly") }
             value = "\(seconds * 1_000_000 + micros + 3_600_000_000):0"
         case .hash:
@@ -46,7 +48,9 @@ struct CorruptBucketTests {
         #expect(try await server.command(["SET", key, value]) == .simpleString("OK"))
     }
 
-    @Test("the next decision succeeds with a full bucket, the counter and a warning say so", arguments: Corruption.allCases)
+    @Test(
+        "the next decision succeeds with a full bucket, the counter and a warning say so",
+        arguments: Corruption.allCases)
     func replaced(corruption: Corruption) async throws {
         let server = try await RedisServer()
         let metrics = TestMetrics()
@@ -66,7 +70,9 @@ struct CorruptBucketTests {
         let first = try await limiter.acquire("client")
         #expect(first.isAllowed && first.remaining == 4, "\(corruption): \(first)")
         #expect(metrics.counterTotal(label: "ratelimit_redis_corrupt_buckets_total") == 1)
-        #expect(logs.messages(at: .warning).contains { $0.contains("replaced by a full bucket") }, "\(logs.messages(at: .warning))")
+        #expect(
+            logs.messages(at: .warning).contains { $0.contains("replaced by a full bucket") },
+            "\(logs.messages(at: .warning))")
         // The key now holds a valid bucket: the next decision uses it and counts nothing.
         let second = try await limiter.acquire("client")
         #expect(second.isAllowed && second.remaining == 3, "\(corruption): \(second)")
@@ -82,7 +88,8 @@ struct CorruptBucketTests {
         let metrics = TestMetrics()
         let limiter = try RedisRateLimiter<String>(
             policy: try BucketPolicy(capacity: 5, refill: 1, every: .seconds(120)),
-            configuration: server.configuration(prefix: "corrupt:"), failurePolicy: .throwError, logger: quietLogger, metricsFactory: metrics
+            configuration: server.configuration(prefix: "corrupt:"), failurePolicy: .throwError, logger: quietLogger,
+            metricsFactory: metrics
         )
         let key = limiter.redisKey(for: "client")
         try await self.corrupt(key, .inf, on: server)
@@ -111,7 +118,9 @@ struct CorruptBucketTests {
         guard case .array(let parts?) = try await server.command(["TIME"]), parts.count == 2,
             let seconds = parts[0].string.flatMap({ Int64($0) }), let micros = parts[1].string.flatMap({ Int64($0) })
         else { throw TestFailure("TIME answered unexpectedly") }
-        #expect(try await server.command(["SET", key, "\(seconds * 1_000_000 + micros):9007199254740000"]) == .simpleString("OK"))
+        #expect(
+            try await server.command(["SET", key, "\(seconds * 1_000_000 + micros):9007199254740000"])
+                == .simpleString("OK"))
         let decision = try await limiter.acquire("client")
         // Empty: the next token is at most one refill interval away (less by the time elapsed
         // since the value was written), never the value's 104 days.

@@ -33,7 +33,9 @@ struct FaultTests {
         let result: Result<RateLimitDecision, RateLimitError>
     }
 
-    @Test("Redis killed mid-load: the failure policy decides, fast; restarted: decisions resume", arguments: Kind.allCases)
+    @Test(
+        "Redis killed mid-load: the failure policy decides, fast; restarted: decisions resume", arguments: Kind.allCases
+    )
     func killedAndRestarted(kind: Kind) async throws {
         let server = try await RedisServer()
         let policy = try BucketPolicy(capacity: 5, refill: 1, every: .seconds(3600))
@@ -53,7 +55,8 @@ struct FaultTests {
         configuration.maximumReconnectDelay = .milliseconds(200)
         let logs = CapturedLogs()
         let limiter = try RedisRateLimiter<String>(
-            policy: policy, configuration: configuration, failurePolicy: failurePolicy, logger: logs.logger, metricsFactory: metrics
+            policy: policy, configuration: configuration, failurePolicy: failurePolicy, logger: logs.logger,
+            metricsFactory: metrics
         )
         try await limiter.waitUntilConnected(timeout: .seconds(10))
 
@@ -77,11 +80,15 @@ struct FaultTests {
                         } catch let error as RateLimitError {
                             result = .failure(error)
                         } catch {
-                            result = .failure(RateLimitError(code: .invalidConfiguration, message: "unexpected error type: \(error)"))
+                            result = .failure(
+                                RateLimitError(code: .invalidConfiguration, message: "unexpected error type: \(error)"))
                         }
                         let latency = ContinuousClock.now - started
                         completed.increment()
-                        outcomes.append(Outcome(afterKill: afterKill, beforeKill: !killing.isSet, key: key, latency: latency, result: result))
+                        outcomes.append(
+                            Outcome(
+                                afterKill: afterKill, beforeKill: !killing.isSet, key: key, latency: latency,
+                                result: result))
                         if attempt % 8 == 0 { try? await Task.sleep(for: .milliseconds(1)) }
                     }
                     return outcomes
@@ -109,7 +116,9 @@ struct FaultTests {
         let before = outcomes.filter(\.beforeKill)
         let after = outcomes.filter(\.afterKill)
         let slowest = outcomes.map(\.latency).max() ?? .zero
-        #expect(before.count > 20 && after.count > 20, "\(kind): \(before.count) requests before the kill, \(after.count) after")
+        #expect(
+            before.count > 20 && after.count > 20,
+            "\(kind): \(before.count) requests before the kill, \(after.count) after")
         #expect(slowest <= configuration.commandTimeout + Self.slack, "\(kind): a decision took \(slowest)")
         // Before the kill Redis decides; a request may still miss the 300 ms timeout on a loaded
         // machine (ThreadSanitizer beside other suites has done it), and then fails as a timeout —
@@ -126,11 +135,15 @@ struct FaultTests {
         switch kind {
         case .open:
             let decisions = after.compactMap { try? $0.result.get() }
-            #expect(decisions.count == after.count && decisions.allSatisfy { $0.isAllowed && $0.remaining == 5 }, "fail open must allow everything")
+            #expect(
+                decisions.count == after.count && decisions.allSatisfy { $0.isAllowed && $0.remaining == 5 },
+                "fail open must allow everything")
         case .closed:
             let decisions = after.compactMap { try? $0.result.get() }
             #expect(decisions.count == after.count, "fail closed must not throw")
-            #expect(decisions.allSatisfy { !$0.isAllowed && $0.retryAfterNanoseconds == s && $0.remaining == 0 }, "fail closed must deny with retryAfter 1 s")
+            #expect(
+                decisions.allSatisfy { !$0.isAllowed && $0.retryAfterNanoseconds == s && $0.remaining == 0 },
+                "fail closed must deny with retryAfter 1 s")
         case .fallback:
             // Fresh local buckets of 5 tokens: requests that failed around the kill may have
             // used some already, so after it each key admits at most 5 — and the fallback's
@@ -143,8 +156,12 @@ struct FaultTests {
                 if decision.isAllowed { admitted[outcome.key, default: 0] += 1 }
             }
             for (key, count) in attempts where count >= 5 {
-                #expect(admitted[key, default: 0] <= 5, "key \(key): the fallback admitted \(admitted[key] ?? 0) of \(count)")
-                #expect(try fallbackEngine.checkedAcquire("k\(key)", cost: 0).remaining == 0, "key \(key): the fallback bucket was not drained")
+                #expect(
+                    admitted[key, default: 0] <= 5,
+                    "key \(key): the fallback admitted \(admitted[key] ?? 0) of \(count)")
+                #expect(
+                    try fallbackEngine.checkedAcquire("k\(key)", cost: 0).remaining == 0,
+                    "key \(key): the fallback bucket was not drained")
             }
         case .error:
             for outcome in after {
@@ -155,9 +172,13 @@ struct FaultTests {
                 #expect(error.code == .unavailable && error.message.hasPrefix("Redis unavailable"), "\(error)")
             }
         }
-        let counted = metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("policy", kind.rawValue)])
-        #expect(counted >= Int64(after.count), "\(kind): \(counted) decisions counted as unavailable, \(after.count) made after the kill")
-        #expect(logs.messages(at: .warning).contains { $0.hasPrefix("Redis is unavailable") }, "the outage was not logged")
+        let counted = metrics.counterTotal(
+            label: "ratelimit_redis_unavailable_total", dimensions: [("policy", kind.rawValue)])
+        #expect(
+            counted >= Int64(after.count),
+            "\(kind): \(counted) decisions counted as unavailable, \(after.count) made after the kill")
+        #expect(
+            logs.messages(at: .warning).contains { $0.hasPrefix("Redis is unavailable") }, "the outage was not logged")
 
         // Restart on the same port: an empty server, without the script. Decisions come back from
         // Redis on their own, and the new connections loaded the script.
@@ -176,7 +197,9 @@ struct FaultTests {
         #expect(try await server.command(["SCRIPT", "EXISTS", RedisBucketScript.sha1]) == .array([.integer(1)]))
         let decision = try await limiter.acquire("after-restart")
         #expect(decision.isAllowed && decision.remaining == 3, "\(kind): \(decision)")
-        #expect(logs.messages(at: .notice).contains { $0.hasPrefix("Redis is available again") }, "the recovery was not logged")
+        #expect(
+            logs.messages(at: .notice).contains { $0.hasPrefix("Redis is available again") },
+            "the recovery was not logged")
         #expect(metrics.counterTotal(label: "ratelimit_redis_connections_opened_total") > Int64(configuration.poolSize))
         await limiter.shutdown()
     }
@@ -230,7 +253,8 @@ struct FaultTests {
         configuration.minimumReconnectDelay = .milliseconds(20)
         configuration.maximumReconnectDelay = .milliseconds(100)
         let limiter = try RedisRateLimiter<String>(
-            policy: policy, configuration: configuration, failurePolicy: .failClosed(retryAfter: .seconds(2)), logger: quietLogger, metricsFactory: metrics
+            policy: policy, configuration: configuration, failurePolicy: .failClosed(retryAfter: .seconds(2)),
+            logger: quietLogger, metricsFactory: metrics
         )
         try await limiter.waitUntilConnected(timeout: .seconds(10))
         #expect(try await limiter.acquire("k").remaining == 9)
@@ -241,14 +265,18 @@ struct FaultTests {
         // rounds do, Redis's own answer (retry after at most the 1 s a token takes). Only the
         // first must happen at least once, and every decision must return by the timeout. Ask
         // until one meets the sleep, so that the rounds cannot all miss it.
-        let failedClosed = { (decision: RateLimitDecision) in !decision.isAllowed && decision.retryAfterNanoseconds == 2 * s }
+        let failedClosed = { (decision: RateLimitDecision) in
+            !decision.isAllowed && decision.retryAfterNanoseconds == 2 * s
+        }
         var metSleep = false
         var slowest = Duration.zero
         for _ in 0..<200 where !metSleep {
             let started = ContinuousClock.now
             let decision = try await limiter.acquire("k")
             slowest = max(slowest, ContinuousClock.now - started)
-            #expect(failedClosed(decision) || decision.retryAfterNanoseconds < 2 * s, "neither the failure policy's answer nor Redis's: \(decision)")
+            #expect(
+                failedClosed(decision) || decision.retryAfterNanoseconds < 2 * s,
+                "neither the failure policy's answer nor Redis's: \(decision)")
             metSleep = failedClosed(decision)
             if !metSleep { try await Task.sleep(for: .milliseconds(10)) }
         }
@@ -264,7 +292,9 @@ struct FaultTests {
                 }
                 var latencies: [Duration] = []
                 for try await (latency, decision) in group {
-                    #expect(failedClosed(decision) || decision.retryAfterNanoseconds < 2 * s, "round \(round): neither the failure policy's answer nor Redis's: \(decision)")
+                    #expect(
+                        failedClosed(decision) || decision.retryAfterNanoseconds < 2 * s,
+                        "round \(round): neither the failure policy's answer nor Redis's: \(decision)")
                     latencies.append(latency)
                 }
                 return latencies
@@ -272,8 +302,10 @@ struct FaultTests {
             slowest = max(slowest, latencies.max() ?? .zero)
             try await Task.sleep(for: .milliseconds(150))
         }
-        #expect(slowest <= configuration.commandTimeout + Self.slack, "a decision took \(slowest) with a 200 ms timeout")
-        #expect(metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "timeout")]) >= 1)
+        #expect(
+            slowest <= configuration.commandTimeout + Self.slack, "a decision took \(slowest) with a 200 ms timeout")
+        #expect(
+            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "timeout")]) >= 1)
         #expect(try await sleeper.value == .simpleString("OK"))
 
         let woke = ContinuousClock.now
@@ -295,14 +327,19 @@ struct FaultTests {
         let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1))
         var configuration = RedisConfiguration(host: "127.0.0.1", port: try RedisServer.freePort())
         configuration.commandTimeout = .milliseconds(200)
-        let limiter = try RedisRateLimiter<String>(policy: policy, configuration: configuration, failurePolicy: .failOpen, logger: quietLogger, metricsFactory: metrics)
+        let limiter = try RedisRateLimiter<String>(
+            policy: policy, configuration: configuration, failurePolicy: .failOpen, logger: quietLogger,
+            metricsFactory: metrics)
         for _ in 0..<20 {
             let started = ContinuousClock.now
             let decision = try await limiter.acquire("k")
             #expect(decision.isAllowed && decision.remaining == 10)
             #expect(ContinuousClock.now - started <= configuration.commandTimeout + Self.slack)
         }
-        #expect(metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("policy", "open"), ("reason", "connection")]) >= 1)
+        #expect(
+            metrics.counterTotal(
+                label: "ratelimit_redis_unavailable_total", dimensions: [("policy", "open"), ("reason", "connection")])
+                >= 1)
         await #expect(throws: RateLimitError.self) { try await limiter.waitUntilConnected() }
         await limiter.shutdown()
     }
@@ -315,19 +352,22 @@ struct FaultTests {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: server.port)
         configuration.commandTimeout = .milliseconds(150)
         configuration.connectTimeout = .seconds(5)
-        let limiter = try RedisRateLimiter<String>(policy: policy, configuration: configuration, failurePolicy: .failClosed, logger: quietLogger)
+        let limiter = try RedisRateLimiter<String>(
+            policy: policy, configuration: configuration, failurePolicy: .failClosed, logger: quietLogger)
         let started = ContinuousClock.now
         let decision = try await limiter.acquire("k")
         let elapsed = ContinuousClock.now - started
         #expect(!decision.isAllowed && decision.retryAfterNanoseconds == s)
-        #expect(elapsed >= .milliseconds(100) && elapsed <= configuration.commandTimeout + Self.slack, "took \(elapsed)")
+        #expect(
+            elapsed >= .milliseconds(100) && elapsed <= configuration.commandTimeout + Self.slack, "took \(elapsed)")
         await limiter.shutdown()
     }
 
     @Test("shutdown while decisions are in flight: nothing hangs, later calls throw")
     func shutdownUnderLoad() async throws {
         let server = try await RedisServer()
-        let limiter = try makeLimiter(server, try BucketPolicy(capacity: 1000, refill: 1, every: .seconds(1)), failurePolicy: .failOpen)
+        let limiter = try makeLimiter(
+            server, try BucketPolicy(capacity: 1000, refill: 1, every: .seconds(1)), failurePolicy: .failOpen)
         try await limiter.waitUntilConnected(timeout: .seconds(10))
         await withTaskGroup(of: Void.self) { group in
             for task in 0..<16 {
@@ -345,7 +385,8 @@ struct FaultTests {
         await #expect {
             _ = try await limiter.acquire("k")
         } throws: { error in
-            (error as? RateLimitError)?.code == .unavailable && (error as? RateLimitError)?.message.contains("shut down") == true
+            (error as? RateLimitError)?.code == .unavailable
+                && (error as? RateLimitError)?.message.contains("shut down") == true
         }
         await limiter.shutdown()
     }
@@ -373,9 +414,13 @@ struct FaultTests {
         let lifetime = (reset + 999_999) / 1_000_000 + 1
         let since = (ContinuousClock.now - drained).components
         let elapsedMs = since.seconds * 1000 + since.attoseconds / 1_000_000_000_000_000
-        #expect(ttl <= lifetime && ttl >= lifetime - elapsedMs - 1, "PTTL \(ttl) ms for a key that should live \(lifetime) ms, \(elapsedMs) ms ago")
+        #expect(
+            ttl <= lifetime && ttl >= lifetime - elapsedMs - 1,
+            "PTTL \(ttl) ms for a key that should live \(lifetime) ms, \(elapsedMs) ms ago")
         try await Task.sleep(for: .milliseconds(450))
-        #expect(try await server.command(["EXISTS", limiter.redisKey(for: "k")]) == .integer(0), "the full bucket's key was not removed")
+        #expect(
+            try await server.command(["EXISTS", limiter.redisKey(for: "k")]) == .integer(0),
+            "the full bucket's key was not removed")
         let (decision, used) = try await limiter.acquireReportingTime("k", cost: 1)
         #expect(decision == reference.acquire(cost: 1, at: used * 1000))
         #expect(decision.remaining == 2)

@@ -15,14 +15,22 @@ import Testing
 struct HostileReplyTests {
     /// The hostile replies, each with the text its error must contain.
     static let hostile: [(reply: String, message: String)] = [
-        ("*1000000\r\n" + String(repeating: ":1\r\n", count: 1_000_000), "array length 1000000: must be -1 or in 0...16 (RedisConfiguration.maximumReplyArrayLength)"),
-        ("$1000000000\r\n" + String(repeating: "x", count: 1 << 20), "bulk string length 1000000000: must be -1 or in 0...65536 (RedisConfiguration.maximumReplyBulkLength)"),
+        (
+            "*1000000\r\n" + String(repeating: ":1\r\n", count: 1_000_000),
+            "array length 1000000: must be -1 or in 0...16 (RedisConfiguration.maximumReplyArrayLength)"
+        ),
+        (
+            "$1000000000\r\n" + String(repeating: "x", count: 1 << 20),
+            "bulk string length 1000000000: must be -1 or in 0...65536 (RedisConfiguration.maximumReplyBulkLength)"
+        ),
     ]
 
     /// What the decoders may buffer between reads with the default caps.
     static let cap = RESPLimits().maximumBufferedBytes
 
-    @Test("a connection: the request fails with the cap's error, the connection closes, nothing big is read or buffered", arguments: 0..<2)
+    @Test(
+        "a connection: the request fails with the cap's error, the connection closes, nothing big is read or buffered",
+        arguments: 0..<2)
     func connection(hostileIndex index: Int) async throws {
         let (reply, message) = Self.hostile[index]
         let server = try await FakeRedisServer(.reply(reply, thenClose: false))
@@ -53,12 +61,15 @@ struct HostileReplyTests {
         #expect(statistics.bytesExamined < 64, "examined \(statistics.bytesExamined) bytes")
     }
 
-    @Test("a limiter: the failure policy answers, the error names the value and the cap, only headers are read", arguments: 0..<2)
+    @Test(
+        "a limiter: the failure policy answers, the error names the value and the cap, only headers are read",
+        arguments: 0..<2)
     func limiter(hostileIndex index: Int) async throws {
         let (reply, message) = Self.hostile[index]
-        let server = try await FakeRedisServer(.script { _, command in
-            FakeRedisServer.handshakeAnswer(command) ?? .reply(reply)
-        })
+        let server = try await FakeRedisServer(
+            .script { _, command in
+                FakeRedisServer.handshakeAnswer(command) ?? .reply(reply)
+            })
         defer { Task { await server.close() } }
         var configuration = RedisConfiguration(host: "127.0.0.1", port: server.port)
         // Generous: the answer must be the cap's error, not this timeout.
@@ -75,8 +86,10 @@ struct HostileReplyTests {
         )
         try await closed.waitUntilConnected(timeout: .seconds(30))
         let decision = try await closed.acquire("client")
-        #expect(!decision.isAllowed && decision.retryAfterNanoseconds == s, "not the failure policy's answer: \(decision)")
-        #expect(metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "protocol")]) == 1)
+        #expect(
+            !decision.isAllowed && decision.retryAfterNanoseconds == s, "not the failure policy's answer: \(decision)")
+        #expect(
+            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "protocol")]) == 1)
         #expect(logs.everything.contains { $0.contains(message) }, "the cause was not logged: \(logs.everything)")
         await closed.shutdown()
 

@@ -22,7 +22,9 @@ struct MultiInstanceTests {
         let first = try makeLimiter(server, policy, prefix: "shared:") { $0.poolSize = 2 }
         var configuration = server.configuration(prefix: "shared:")
         configuration.poolSize = 3
-        let second = try RedisRateLimiter<String>(policy: policy, configuration: configuration, failurePolicy: .throwError, eventLoopGroup: otherGroup, logger: quietLogger)
+        let second = try RedisRateLimiter<String>(
+            policy: policy, configuration: configuration, failurePolicy: .throwError, eventLoopGroup: otherGroup,
+            logger: quietLogger)
         let keys = 4
         let admitted = try await withThrowingTaskGroup(of: [Int].self) { group in
             for task in 0..<32 {
@@ -42,13 +44,17 @@ struct MultiInstanceTests {
             }
             return total
         }
-        #expect(admitted == Array(repeating: 250, count: keys), "\(mode): admitted per key \(admitted), expected exactly 250 each")
+        #expect(
+            admitted == Array(repeating: 250, count: keys),
+            "\(mode): admitted per key \(admitted), expected exactly 250 each")
         await first.shutdown()
         await second.shutdown()
         await Self.shutDown(otherGroup)
     }
 
-    @Test("frozen Redis time, random costs: admitted tokens plus what is left equals the capacity", arguments: [RefillMode.smooth, .stepped])
+    @Test(
+        "frozen Redis time, random costs: admitted tokens plus what is left equals the capacity",
+        arguments: [RefillMode.smooth, .stepped])
     func frozenTimeRandomCosts(mode: RefillMode) async throws {
         let server = try await RedisServer()
         // A fast refill, but the scripted clock does not move: only the capacity can be admitted.
@@ -65,9 +71,13 @@ struct MultiInstanceTests {
                     var tokens = 0
                     for _ in 0..<120 {
                         // Key "unit" takes 1 token at a time, key "mixed" 1 to 5.
-                        if try await limiter.acquire("unit", cost: 1, atMicroseconds: now).decision.isAllowed { units += 1 }
+                        if try await limiter.acquire("unit", cost: 1, atMicroseconds: now).decision.isAllowed {
+                            units += 1
+                        }
                         let cost = Int(random.next() % 5) + 1
-                        if try await limiter.acquire("mixed", cost: cost, atMicroseconds: now).decision.isAllowed { tokens += cost }
+                        if try await limiter.acquire("mixed", cost: cost, atMicroseconds: now).decision.isAllowed {
+                            tokens += cost
+                        }
                     }
                     return (units, tokens)
                 }
@@ -81,7 +91,9 @@ struct MultiInstanceTests {
         }
         #expect(unitCount == 500, "\(mode): admitted \(unitCount) unit requests, expected exactly 500")
         let left = try await first.acquire("mixed", cost: 0, atMicroseconds: now).decision.remaining
-        #expect(costSum + left == 500, "\(mode): admitted \(costSum) tokens and \(left) are left; together exactly 500 expected")
+        #expect(
+            costSum + left == 500,
+            "\(mode): admitted \(costSum) tokens and \(left) are left; together exactly 500 expected")
         #expect(left < 5, "\(mode): \(left) tokens left although requests of 1 to 5 kept coming")
         await first.shutdown()
         await second.shutdown()
@@ -94,11 +106,13 @@ struct MultiInstanceTests {
     /// what can have overflowed a full bucket during pauses in the demand and what was left in it
     /// at the end (a busy test machine or ThreadSanitizer can stall every caller for longer than
     /// the bucket takes to fill).
-    @Test("real-clock saturation on Redis time: admitted within the exact bound", arguments: [RefillMode.smooth, .stepped])
+    @Test(
+        "real-clock saturation on Redis time: admitted within the exact bound",
+        arguments: [RefillMode.smooth, .stepped])
     func realClockSaturation(mode: RefillMode) async throws {
         let server = try await RedisServer()
         let policy = try BucketPolicy(capacity: 200, refill: 100, every: .milliseconds(100), mode: mode)
-        let interval: Int64 = 100_000  // µs
+        let interval: Int64 = 100_000 // µs
         let first = try makeLimiter(server, policy, prefix: "saturated:")
         let second = try makeLimiter(server, policy, prefix: "saturated:")
         let end = ContinuousClock.now + .milliseconds(1500)
@@ -134,8 +148,12 @@ struct MultiInstanceTests {
         // And tokens still in the bucket after the last decision were earned but not taken.
         let left = byTime.last?.value ?? 0
         let lower = upper - 100 - Int(overflow.rounded(.up)) - left
-        #expect(admitted <= upper, "\(mode): admitted \(admitted) over \(span) µs of Redis time; at most \(upper) possible")
-        #expect(admitted >= lower, "\(mode): admitted \(admitted) over \(span) µs of Redis time; at least \(lower) expected (\(Int(overflow)) may have overflowed, \(left) left)")
+        #expect(
+            admitted <= upper, "\(mode): admitted \(admitted) over \(span) µs of Redis time; at most \(upper) possible")
+        #expect(
+            admitted >= lower,
+            "\(mode): admitted \(admitted) over \(span) µs of Redis time; at least \(lower) expected (\(Int(overflow)) may have overflowed, \(left) left)"
+        )
         await first.shutdown()
         await second.shutdown()
     }

@@ -10,7 +10,8 @@ import Testing
 @Suite("RESP connection")
 struct RESPConnectionTests {
     private func connect(
-        port: Int, timeout: TimeAmount = .seconds(2), scripts: [(String, String)] = [], limits: RESPLimits = RESPLimits()
+        port: Int, timeout: TimeAmount = .seconds(2), scripts: [(String, String)] = [],
+        limits: RESPLimits = RESPLimits()
     ) -> EventLoopFuture<RedisConnection> {
         RedisConnection.connect(
             host: "127.0.0.1",
@@ -42,7 +43,8 @@ struct RESPConnectionTests {
         let server = try await FakeRedisServer(.closeOnAccept)
         defer { Task { await server.close() } }
         let error = await self.clientError {
-            _ = try await self.connect(port: server.port, scripts: [(RedisBucketScript.source, RedisBucketScript.sha1)]).handedOffValue()
+            _ = try await self.connect(port: server.port, scripts: [(RedisBucketScript.source, RedisBucketScript.sha1)])
+                .handedOffValue()
         }
         #expect(error?.reason == .connection, "\(String(describing: error))")
     }
@@ -64,20 +66,28 @@ struct RESPConnectionTests {
         let server = try await FakeRedisServer(.reply(reply, thenClose: true))
         defer { Task { await server.close() } }
         let connection = try await self.connect(port: server.port).handedOffValue()
-        let error = await self.clientError { _ = try await connection.send(self.command(["PING"]), deadline: .now() + .seconds(5)) }
+        let error = await self.clientError {
+            _ = try await connection.send(self.command(["PING"]), deadline: .now() + .seconds(5))
+        }
         #expect(error?.reason == .protocol || error?.reason == .connection, "\(String(describing: error))")
     }
 
-    @Test("malformed bytes fail the request and close the connection", arguments: ["?what\r\n", ":abc\r\n", "$-7\r\n", "+OK\rX"])
+    @Test(
+        "malformed bytes fail the request and close the connection",
+        arguments: ["?what\r\n", ":abc\r\n", "$-7\r\n", "+OK\rX"])
     func malformedReply(reply: String) async throws {
         let server = try await FakeRedisServer(.reply(reply, thenClose: false))
         defer { Task { await server.close() } }
         let connection = try await self.connect(port: server.port).handedOffValue()
-        let error = await self.clientError { _ = try await connection.send(self.command(["PING"]), deadline: .now() + .seconds(5)) }
+        let error = await self.clientError {
+            _ = try await connection.send(self.command(["PING"]), deadline: .now() + .seconds(5))
+        }
         #expect(error?.reason == .protocol, "\(String(describing: error))")
         try await connection.closeFuture.handedOffValue()
         // Later requests fail at once.
-        let later = await self.clientError { _ = try await connection.send(self.command(["PING"]), deadline: .now() + .seconds(5)) }
+        let later = await self.clientError {
+            _ = try await connection.send(self.command(["PING"]), deadline: .now() + .seconds(5))
+        }
         #expect(later?.reason == .protocol || later?.reason == .connection)
     }
 
@@ -98,10 +108,13 @@ struct RESPConnectionTests {
         let connection = try await self.connect(port: server.port).handedOffValue()
         let started = ContinuousClock.now
         // One batch: both written in one event-loop task, before any timer can fire — one stall.
-        let stalled = connection.send([self.command(["PING"]), self.command(["PING"])], deadline: .now() + .milliseconds(100))
+        let stalled = connection.send(
+            [self.command(["PING"]), self.command(["PING"])], deadline: .now() + .milliseconds(100))
         for (index, request) in stalled.enumerated() {
             let error = await self.clientError { _ = try await request.handedOffValue() }
-            #expect(error?.reason == .timeout && error?.message.contains("in a row") == false, "request \(index): \(String(describing: error))")
+            #expect(
+                error?.reason == .timeout && error?.message.contains("in a row") == false,
+                "request \(index): \(String(describing: error))")
         }
         // Neither fails before its deadline; the upper bound only rules out a hang (5 s has been
         // exceeded under ThreadSanitizer beside other suites).
@@ -109,11 +122,19 @@ struct RESPConnectionTests {
         #expect(elapsed >= .milliseconds(95) && elapsed < .seconds(60), "took \(elapsed)")
         #expect(connection.channel.isActive)
         // Each later request is written after the previous timeout: one more stall each.
-        let second = await self.clientError { _ = try await connection.send(self.command(["PING"]), deadline: .now() + .milliseconds(100)) }
-        #expect(second?.reason == .timeout && second?.message.contains("in a row") == false, "\(String(describing: second))")
+        let second = await self.clientError {
+            _ = try await connection.send(self.command(["PING"]), deadline: .now() + .milliseconds(100))
+        }
+        #expect(
+            second?.reason == .timeout && second?.message.contains("in a row") == false, "\(String(describing: second))"
+        )
         #expect(connection.channel.isActive)
-        let third = await self.clientError { _ = try await connection.send(self.command(["PING"]), deadline: .now() + .milliseconds(100)) }
-        #expect(third?.reason == .timeout && third?.message.contains("for 3 timeouts in a row") == true, "\(String(describing: third))")
+        let third = await self.clientError {
+            _ = try await connection.send(self.command(["PING"]), deadline: .now() + .milliseconds(100))
+        }
+        #expect(
+            third?.reason == .timeout && third?.message.contains("for 3 timeouts in a row") == true,
+            "\(String(describing: third))")
         try await connection.closeFuture.handedOffValue()
     }
 
@@ -123,7 +144,10 @@ struct RESPConnectionTests {
         defer { Task { await server.close() } }
         let started = ContinuousClock.now
         let error = await self.clientError {
-            _ = try await self.connect(port: server.port, timeout: .milliseconds(150), scripts: [(RedisBucketScript.source, RedisBucketScript.sha1)]).handedOffValue()
+            _ = try await self.connect(
+                port: server.port, timeout: .milliseconds(150),
+                scripts: [(RedisBucketScript.source, RedisBucketScript.sha1)]
+            ).handedOffValue()
         }
         #expect(error?.reason == .connection, "\(String(describing: error))")
         // A refused connection fails at once; the bound only rules out waiting for a timeout of
@@ -135,7 +159,9 @@ struct RESPConnectionTests {
     func realServer() async throws {
         let redis = try await RedisServer()
         // A 100 kB value: above the default bulk cap, so this connection raises it.
-        let connection = try await self.connect(port: redis.port, timeout: .seconds(30), limits: RESPLimits(maximumBulkLength: 1 << 20)).handedOffValue()
+        let connection = try await self.connect(
+            port: redis.port, timeout: .seconds(30), limits: RESPLimits(maximumBulkLength: 1 << 20)
+        ).handedOffValue()
         defer { connection.close() }
         // Only rules out a hang: the replies are checked, not their speed, and a loaded machine
         // under ThreadSanitizer has taken over 5 s for these few commands.
@@ -156,12 +182,17 @@ struct RESPConnectionTests {
         #expect(try await send(["INCRBY", "n", "-5"]) == .integer(-5))
         #expect(try await send(["NOSUCHCOMMAND"]).errorCode == "ERR")
         #expect(try await send(["EVALSHA", String(repeating: "0", count: 40), "0"]).errorCode == "NOSCRIPT")
-        #expect(try await send(["EVAL", "return {1, 'two', {3, false}, redis.error_reply('E x')}", "0"])
-            == .array([.integer(1), .bulkString("two"), .array([.integer(3), .bulkString(nil)]), .error("E x")]))
-        #expect(try await send(["SCRIPT", "LOAD", RedisBucketScript.source]) == .bulkString(RedisBucketScript.sha1), "the Swift SHA-1 differs from Redis's")
+        #expect(
+            try await send(["EVAL", "return {1, 'two', {3, false}, redis.error_reply('E x')}", "0"])
+                == .array([.integer(1), .bulkString("two"), .array([.integer(3), .bulkString(nil)]), .error("E x")]))
+        #expect(
+            try await send(["SCRIPT", "LOAD", RedisBucketScript.source]) == .bulkString(RedisBucketScript.sha1),
+            "the Swift SHA-1 differs from Redis's")
     }
 
-    @Test("against redis-server: 2,000 concurrent pipelined commands each get their own reply", .enabled(if: RedisServer.isEnabled))
+    @Test(
+        "against redis-server: 2,000 concurrent pipelined commands each get their own reply",
+        .enabled(if: RedisServer.isEnabled))
     func pipelining() async throws {
         let redis = try await RedisServer()
         let connection = try await self.connect(port: redis.port).handedOffValue()
@@ -169,7 +200,11 @@ struct RESPConnectionTests {
         let replies = try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
             for index in 0..<2000 {
                 group.addTask {
-                    (index, try await connection.send(self.command(["ECHO", "value-\(index)"]), deadline: .now() + .seconds(10)))
+                    (
+                        index,
+                        try await connection.send(
+                            self.command(["ECHO", "value-\(index)"]), deadline: .now() + .seconds(10))
+                    )
                 }
             }
             var replies: [Int: RESPValue] = [:]

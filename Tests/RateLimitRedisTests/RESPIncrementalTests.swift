@@ -54,7 +54,9 @@ struct RESPIncrementalTests {
         let statistics = RESPDecoderStatistics()
         let replies = try await RealThreads.offload { () -> Result<[RESPValue], any Error> in
             Result {
-                let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPDecoder(parser: RESPParser(limits: Self.limits, statistics: statistics))))
+                let channel = EmbeddedChannel(
+                    handler: ByteToMessageHandler(
+                        RESPDecoder(parser: RESPParser(limits: Self.limits, statistics: statistics))))
                 var replies: [RESPValue] = []
                 for start in stride(from: 0, to: bytes.count, by: 4096) {
                     try channel.writeInbound(ByteBuffer(bytes: bytes[start..<min(start + 4096, bytes.count)]))
@@ -67,13 +69,17 @@ struct RESPIncrementalTests {
         #expect(replies == [expected])
         #expect(bytes.count > 140_000)
         let bound = Self.workBound(bytes: bytes.count, calls: statistics.parseCalls)
-        #expect(statistics.bytesExamined <= bound, "examined \(statistics.bytesExamined) bytes for a \(bytes.count)-byte reply (bound \(bound))")
+        #expect(
+            statistics.bytesExamined <= bound,
+            "examined \(statistics.bytesExamined) bytes for a \(bytes.count)-byte reply (bound \(bound))")
         // Re-parsing from the first byte on every read would examine about n²/(2·4096) bytes:
         // 2.5 million here, against a bound under 0.3 million.
         #expect(statistics.parseCalls <= bytes.count / 4096 + 2)
         // Everything before the unfinished item is consumed: the longest item here is 13 bytes.
         #expect(statistics.peakBufferedBytes <= 13, "buffered \(statistics.peakBufferedBytes) bytes between reads")
-        print("RESP work, 4 KB reads: \(statistics.bytesExamined) bytes examined for \(bytes.count) bytes in \(statistics.parseCalls) calls")
+        print(
+            "RESP work, 4 KB reads: \(statistics.bytesExamined) bytes examined for \(bytes.count) bytes in \(statistics.parseCalls) calls"
+        )
     }
 
     @Test("a 143 KB reply one byte at a time: work linear in the bytes")
@@ -99,7 +105,9 @@ struct RESPIncrementalTests {
         #expect(replies == [expected])
         #expect(statistics.parseCalls == bytes.count)
         let bound = Self.workBound(bytes: bytes.count, calls: statistics.parseCalls)
-        #expect(statistics.bytesExamined <= bound, "examined \(statistics.bytesExamined) bytes for a \(bytes.count)-byte reply (bound \(bound))")
+        #expect(
+            statistics.bytesExamined <= bound,
+            "examined \(statistics.bytesExamined) bytes for a \(bytes.count)-byte reply (bound \(bound))")
         #expect(peak <= 13)
         print("RESP work, 1-byte reads: \(statistics.bytesExamined) bytes examined for \(bytes.count) bytes")
     }
@@ -108,7 +116,8 @@ struct RESPIncrementalTests {
     func bulkInPieces() throws {
         let statistics = RESPDecoderStatistics()
         let payload = [UInt8](repeating: 0x42, count: 65536)
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPDecoder(parser: RESPParser(statistics: statistics))))
+        let channel = EmbeddedChannel(
+            handler: ByteToMessageHandler(RESPDecoder(parser: RESPParser(statistics: statistics))))
         var bytes = Array("$65536\r\n".utf8) + payload + Array("\r\n".utf8)
         bytes += Array(":1\r\n".utf8)
         for start in stride(from: 0, to: bytes.count, by: 1000) {
@@ -122,16 +131,21 @@ struct RESPIncrementalTests {
         _ = try channel.finish()
     }
 
-    @Test("a header over a cap is rejected at the header: nothing it announces is buffered", arguments: [
-        ("*1000000\r\n", "array length 1000000: must be -1 or in 0...16"),
-        ("$1000000000\r\n", "bulk string length 1000000000: must be -1 or in 0...65536"),
-    ])
+    @Test(
+        "a header over a cap is rejected at the header: nothing it announces is buffered",
+        arguments: [
+            ("*1000000\r\n", "array length 1000000: must be -1 or in 0...16"),
+            ("$1000000000\r\n", "bulk string length 1000000000: must be -1 or in 0...65536"),
+        ])
     func rejectedAtHeader(header: String, message: String) throws {
         let statistics = RESPDecoderStatistics()
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPDecoder(parser: RESPParser(statistics: statistics))))
-        #expect(performing: { try channel.writeInbound(ByteBuffer(string: header)) }, throws: { error in
-            (error as? RESPProtocolError)?.message.contains(message) == true
-        })
+        let channel = EmbeddedChannel(
+            handler: ByteToMessageHandler(RESPDecoder(parser: RESPParser(statistics: statistics))))
+        #expect(
+            performing: { try channel.writeInbound(ByteBuffer(string: header)) },
+            throws: { error in
+                (error as? RESPProtocolError)?.message.contains(message) == true
+            })
         #expect(statistics.bytesExamined <= 2 * header.utf8.count)
         #expect(statistics.peakBufferedBytes == 0)
         _ = try? channel.finish()

@@ -12,7 +12,10 @@ import Testing
 struct RecycleTests {
     /// A limiter with one connection on `server`, failing closed. Generous timeouts: these
     /// tests are about which connection answers, not how fast.
-    private func limiter(_ server: FakeRedisServer, metrics: TestMetrics, logs: CapturedLogs, configure: (inout RedisConfiguration) -> Void = { _ in }) throws -> RedisRateLimiter<String> {
+    private func limiter(
+        _ server: FakeRedisServer, metrics: TestMetrics, logs: CapturedLogs,
+        configure: (inout RedisConfiguration) -> Void = { _ in }
+    ) throws -> RedisRateLimiter<String> {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: server.port)
         configuration.poolSize = 1
         configuration.commandTimeout = .seconds(10)
@@ -38,27 +41,34 @@ struct RecycleTests {
         return false
     }
 
-    @Test("an error reply that means the server cannot serve: the connection is replaced and counted", arguments: [
-        ("READONLY You can't write against a read only replica.", "readonly"),
-        ("LOADING Redis is loading the dataset in memory", "loading"),
-        ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", "masterdown"),
-        ("OOM command not allowed when used memory > 'maxmemory'.", "oom"),
-    ])
+    @Test(
+        "an error reply that means the server cannot serve: the connection is replaced and counted",
+        arguments: [
+            ("READONLY You can't write against a read only replica.", "readonly"),
+            ("LOADING Redis is loading the dataset in memory", "loading"),
+            ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", "masterdown"),
+            ("OOM command not allowed when used memory > 'maxmemory'.", "oom"),
+        ])
     func recycledOnErrorReply(error: String, reason: String) async throws {
         // The first connection answers every decision with the error; later ones decide.
-        let server = try await FakeRedisServer(.script { connection, command in
-            FakeRedisServer.handshakeAnswer(command)
-                ?? .reply(connection == 0 ? "-\(error)\r\n" : FakeRedisServer.decisionReply(remaining: 8))
-        })
+        let server = try await FakeRedisServer(
+            .script { connection, command in
+                FakeRedisServer.handshakeAnswer(command)
+                    ?? .reply(connection == 0 ? "-\(error)\r\n" : FakeRedisServer.decisionReply(remaining: 8))
+            })
         defer { Task { await server.close() } }
         let metrics = TestMetrics()
         let logs = CapturedLogs()
         let limiter = try self.limiter(server, metrics: metrics, logs: logs)
         try await limiter.waitUntilConnected(timeout: .seconds(30))
         let decision = try await limiter.acquire("k")
-        #expect(!decision.isAllowed && decision.retryAfterNanoseconds == s, "not the failure policy's answer: \(decision)")
-        #expect(metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "server")]) == 1)
-        #expect(metrics.counterTotal(label: "ratelimit_redis_connections_recycled_total", dimensions: [("reason", reason)]) == 1)
+        #expect(
+            !decision.isAllowed && decision.retryAfterNanoseconds == s, "not the failure policy's answer: \(decision)")
+        #expect(
+            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "server")]) == 1)
+        #expect(
+            metrics.counterTotal(label: "ratelimit_redis_connections_recycled_total", dimensions: [("reason", reason)])
+                == 1)
         #expect(try await self.untilRedisDecides(limiter), "no decision from the replacement connection")
         // Exactly one replacement: the recycled connection left the rotation at once.
         #expect(server.connections == 2)
@@ -70,11 +80,14 @@ struct RecycleTests {
     @Test("any other error reply fails its decision and leaves the connection in use")
     func otherErrorsKeepTheConnection() async throws {
         let evalshas = SharedCount()
-        let server = try await FakeRedisServer(.script { _, command in
-            if let answer = FakeRedisServer.handshakeAnswer(command) { return answer }
-            evalshas.increment()
-            return .reply(evalshas.current == 1 ? "-ERR Error running script: boom\r\n" : FakeRedisServer.decisionReply(remaining: 8))
-        })
+        let server = try await FakeRedisServer(
+            .script { _, command in
+                if let answer = FakeRedisServer.handshakeAnswer(command) { return answer }
+                evalshas.increment()
+                return .reply(
+                    evalshas.current == 1
+                        ? "-ERR Error running script: boom\r\n" : FakeRedisServer.decisionReply(remaining: 8))
+            })
         defer { Task { await server.close() } }
         let metrics = TestMetrics()
         let limiter = try self.limiter(server, metrics: metrics, logs: CapturedLogs())
@@ -90,11 +103,14 @@ struct RecycleTests {
 
     @Test("timeouts in a row replace the connection, counted as reason timeouts")
     func recycledAfterTimeouts() async throws {
-        let gate = FakeRedisServer.Gate()  // never opened: the first connection never decides
-        let server = try await FakeRedisServer(.script { connection, command in
-            FakeRedisServer.handshakeAnswer(command)
-                ?? (connection == 0 ? .replyWhenOpen(gate, FakeRedisServer.decisionReply(remaining: 9)) : .reply(FakeRedisServer.decisionReply(remaining: 8)))
-        })
+        let gate = FakeRedisServer.Gate() // never opened: the first connection never decides
+        let server = try await FakeRedisServer(
+            .script { connection, command in
+                FakeRedisServer.handshakeAnswer(command)
+                    ?? (connection == 0
+                        ? .replyWhenOpen(gate, FakeRedisServer.decisionReply(remaining: 9))
+                        : .reply(FakeRedisServer.decisionReply(remaining: 8)))
+            })
         defer { Task { await server.close() } }
         let metrics = TestMetrics()
         let limiter = try self.limiter(server, metrics: metrics, logs: CapturedLogs()) { configuration in
@@ -107,7 +123,9 @@ struct RecycleTests {
             let decision = try await limiter.acquire("k")
             #expect(!decision.isAllowed && decision.retryAfterNanoseconds == s)
         }
-        #expect(metrics.counterTotal(label: "ratelimit_redis_connections_recycled_total", dimensions: [("reason", "timeouts")]) >= 1)
+        #expect(
+            metrics.counterTotal(
+                label: "ratelimit_redis_connections_recycled_total", dimensions: [("reason", "timeouts")]) >= 1)
         #expect(try await self.untilRedisDecides(limiter), "no decision from the replacement connection")
         #expect(server.connections >= 2)
         await limiter.shutdown()
@@ -120,12 +138,21 @@ struct RecycleTests {
         arguments: [
             ("READONLY You can't write against a read only replica.", RedisRecycleReason?.some(.readonly)),
             ("READONLY You can't write against a read only replica. script: 7a1b..., on @user_script:98.", .readonly),
-            ("ERR Error running script (call to f_7a1b...): @user_script:98: @user_script: 98: -READONLY You can't write against a read only replica.", .readonly),
-            ("ERR Error running script (call to f_7a1b...): @user_script:98: -OOM command not allowed when used memory > 'maxmemory'.", .oom),
+            (
+                "ERR Error running script (call to f_7a1b...): @user_script:98: @user_script: 98: -READONLY You can't write against a read only replica.",
+                .readonly
+            ),
+            (
+                "ERR Error running script (call to f_7a1b...): @user_script:98: -OOM command not allowed when used memory > 'maxmemory'.",
+                .oom
+            ),
             ("LOADING Redis is loading the dataset in memory", .loading),
             ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", .masterdown),
             ("OOM command not allowed when used memory > 'maxmemory'.", .oom),
-            ("ERR Error running script (call to f_7a1b...): @user_script:12: user_script:12: attempt to compare nil with number", nil),
+            (
+                "ERR Error running script (call to f_7a1b...): @user_script:12: user_script:12: attempt to compare nil with number",
+                nil
+            ),
             ("ERR wrong number of arguments for 'evalsha' command", nil),
             ("NOSCRIPT No matching script. Please use EVAL.", nil),
             ("BUSY Redis is busy running a script.", nil),

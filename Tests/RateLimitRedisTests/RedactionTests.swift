@@ -10,36 +10,36 @@ import Testing
 struct RedactionTests {
     /// Malformed and well-formed URLs carrying the password `s3cret` (or its percent-encoding).
     static let urls = [
-        "redis:/:s3cret@127.0.0.1:1",  // one slash
-        "redis:s3cret@127.0.0.1",  // no slash
-        "redis//:s3cret@127.0.0.1",  // no colon after the scheme
-        ":s3cret@127.0.0.1:6379",  // no scheme
-        "s3cret@127.0.0.1",  // a bare password, no scheme
+        "redis:/:s3cret@127.0.0.1:1", // one slash
+        "redis:s3cret@127.0.0.1", // no slash
+        "redis//:s3cret@127.0.0.1", // no colon after the scheme
+        ":s3cret@127.0.0.1:6379", // no scheme
+        "s3cret@127.0.0.1", // a bare password, no scheme
         "user:s3cret@127.0.0.1",
-        "redis://user:s3cret@host:port",  // a bad port after valid credentials
+        "redis://user:s3cret@host:port", // a bad port after valid credentials
         "redis://:s3cret@host:0",
-        "redis://:s3c@ret@host/db",  // '@' in the password
-        "redis://user:s3c:ret@host:99999",  // ':' in the password
-        "redis://:%73%33cret@host:0",  // percent-encoded
-        "redis://:s3cret%zz@host",  // bad percent-encoding
-        "redis://:s3cret@[::1",  // IPv6 without ']'
+        "redis://:s3c@ret@host/db", // '@' in the password
+        "redis://user:s3c:ret@host:99999", // ':' in the password
+        "redis://:%73%33cret@host:0", // percent-encoded
+        "redis://:s3cret%zz@host", // bad percent-encoding
+        "redis://:s3cret@[::1", // IPv6 without ']'
         "redis://:s3cret@[::1]x",
         "redis://user:s3cret@[::1]:70000",
         "rediss://:s3cret@host",
         "http://user:s3cret@host",
-        ":s3cret@host://x",  // garbage before a "scheme"
-        "redis://user:s3cret",  // the password lost its "@host": a "port"
+        ":s3cret@host://x", // garbage before a "scheme"
+        "redis://user:s3cret", // the password lost its "@host": a "port"
         "redis:/user:s3cret",
-        "redis://:s3cret@",  // no host
+        "redis://:s3cret@", // no host
         "redis://:s3cret@host?timeout=1",
-        "redis://:a://s3cret@host:0",  // "://" inside the password
+        "redis://:a://s3cret@host:0", // "://" inside the password
         "\u{0}:s3cret@\u{7F}",
         // Lost their "@host", and go on past a delimiter: masked to the end.
         "redis://user:ab/s3cret",
         "redis://:pa?s3cret",
         "redis://user:ab[s3cret",
         "redis://user:ab#s3cret",
-        "redis://u:1234/s3cret",  // a numeric start, then a "database"
+        "redis://u:1234/s3cret", // a numeric start, then a "database"
     ]
 
     private static func leaks(_ text: String) -> Bool {
@@ -59,20 +59,22 @@ struct RedactionTests {
         #expect(!Self.leaks(RedisConfiguration.redacted(url)), "\(RedisConfiguration.redacted(url))")
     }
 
-    @Test("redaction keeps what is not secret", arguments: [
-        ("redis://user:s3cret@host:6379/2", "redis://user:***@host:6379/2"),
-        ("redis://:s3cret@[::1]:6379", "redis://:***@[::1]:6379"),
-        ("redis://s3cret@host", "redis://***@host"),
-        ("redis://:p@ss@host", "redis://:***@host"),
-        ("redis:/:s3cret@127.0.0.1:1", "***@127.0.0.1:1"),
-        (":s3cret@127.0.0.1", "***@127.0.0.1"),
-        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
-        ("redis://[::1]:6379", "redis://[::1]:6379"),
-        ("redis://user:s3cret", "redis://user:***"),
-        ("redis://user:s3/cret", "redis://user:***"),
-        ("redis://127.0.0.1:abc/2", "redis://127.0.0.1:***"),
-        ("garbage", "garbage"),
-    ])
+    @Test(
+        "redaction keeps what is not secret",
+        arguments: [
+            ("redis://user:s3cret@host:6379/2", "redis://user:***@host:6379/2"),
+            ("redis://:s3cret@[::1]:6379", "redis://:***@[::1]:6379"),
+            ("redis://s3cret@host", "redis://***@host"),
+            ("redis://:p@ss@host", "redis://:***@host"),
+            ("redis:/:s3cret@127.0.0.1:1", "***@127.0.0.1:1"),
+            (":s3cret@127.0.0.1", "***@127.0.0.1"),
+            ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+            ("redis://[::1]:6379", "redis://[::1]:6379"),
+            ("redis://user:s3cret", "redis://user:***"),
+            ("redis://user:s3/cret", "redis://user:***"),
+            ("redis://127.0.0.1:abc/2", "redis://127.0.0.1:***"),
+            ("garbage", "garbage"),
+        ])
     func redacted(url: String, expected: String) {
         #expect(RedisConfiguration.redacted(url) == expected)
     }
@@ -89,15 +91,18 @@ struct RedactionTests {
             )
         } throws: { error in
             guard let error = error as? RateLimitError else { return false }
-            return error.code == .invalidConfiguration && error.message.contains("invalid Redis host") && !Self.leaks(error.message)
+            return error.code == .invalidConfiguration && error.message.contains("invalid Redis host")
+                && !Self.leaks(error.message)
         }
     }
 
     @Test("a limiter whose server rejects the password: no log line and no error shows it")
     func logsAndErrors() async throws {
-        let server = try await FakeRedisServer(.script { _, command in
-            command.first?.uppercased() == "AUTH" ? .reply("-WRONGPASS invalid username-password pair or user is disabled.\r\n") : .reply("+OK\r\n")
-        })
+        let server = try await FakeRedisServer(
+            .script { _, command in
+                command.first?.uppercased() == "AUTH"
+                    ? .reply("-WRONGPASS invalid username-password pair or user is disabled.\r\n") : .reply("+OK\r\n")
+            })
         defer { Task { await server.close() } }
         let logs = CapturedLogs()
         var configuration = try RedisConfiguration(url: "redis://limiter:s3c%40ret@127.0.0.1:\(server.port)/1")
@@ -122,7 +127,9 @@ struct RedactionTests {
         await limiter.shutdown()
         #expect(thrown.count == 3)
         #expect(logs.everything.contains { $0.contains("WRONGPASS") }, "the cause was not logged: \(logs.everything)")
-        let leaked = (logs.everything + thrown + ["\(configuration)", "\(limiter.configuration)"]).filter { $0.contains("s3c") || $0.contains("ret@") }
+        let leaked = (logs.everything + thrown + ["\(configuration)", "\(limiter.configuration)"]).filter {
+            $0.contains("s3c") || $0.contains("ret@")
+        }
         #expect(leaked.isEmpty, "\(leaked)")
     }
 }

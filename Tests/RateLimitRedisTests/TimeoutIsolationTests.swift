@@ -41,13 +41,14 @@ struct TimeoutIsolationTests {
 
     /// Echoes every command, except that `ECHO late-N` waits for gate N.
     private static func echoServer(gates: [FakeRedisServer.Gate]) async throws -> FakeRedisServer {
-        try await FakeRedisServer(.script { _, command in
-            let text = command.count > 1 ? command[1] : ""
-            if text.hasPrefix("late-"), let index = Int(text.dropFirst(5)) {
-                return .replyWhenOpen(gates[index], FakeRedisServer.bulk(text))
-            }
-            return .reply(FakeRedisServer.bulk(text))
-        })
+        try await FakeRedisServer(
+            .script { _, command in
+                let text = command.count > 1 ? command[1] : ""
+                if text.hasPrefix("late-"), let index = Int(text.dropFirst(5)) {
+                    return .replyWhenOpen(gates[index], FakeRedisServer.bulk(text))
+                }
+                return .reply(FakeRedisServer.bulk(text))
+            })
     }
 
     // Deadlines: 100 ms for a request that must time out — its reply waits for a gate opened
@@ -71,7 +72,9 @@ struct TimeoutIsolationTests {
             gates[round].open()
             // The late reply comes first and is dropped; `next` gets its own.
             #expect(try await next.handedOffValue() == .bulkString("next-\(round)"), "round \(round)")
-            #expect(try await connection.send(self.echo("after-\(round)"), deadline: .now() + .seconds(60)) == .bulkString("after-\(round)"))
+            #expect(
+                try await connection.send(self.echo("after-\(round)"), deadline: .now() + .seconds(60))
+                    == .bulkString("after-\(round)"))
         }
         #expect(connection.channel.isActive, "the connection was closed")
         #expect(server.connections == 1)
@@ -79,14 +82,15 @@ struct TimeoutIsolationTests {
 
     @Test("timeouts in a row close the connection at the configured count, not before")
     func consecutiveTimeoutsRecycle() async throws {
-        let gate = FakeRedisServer.Gate()  // never opened: the server never answers `late-0`
+        let gate = FakeRedisServer.Gate() // never opened: the server never answers `late-0`
         let server = try await Self.echoServer(gates: [gate])
         defer { Task { await server.close() } }
         let connection = try await self.connect(port: server.port, maximumConsecutiveTimeouts: 3)
         defer { connection.close() }
         // Everything after the first request queues behind its reply, which never comes.
         for attempt in 0..<2 {
-            let error = await self.failure(connection.send([self.echo("late-0")], deadline: .now() + .milliseconds(100))[0])
+            let error = await self.failure(
+                connection.send([self.echo("late-0")], deadline: .now() + .milliseconds(100))[0])
             #expect(error?.reason == .timeout, "attempt \(attempt): \(String(describing: error))")
         }
         // Nothing but the handler closes this connection, and it has decided on both timeouts.
@@ -103,7 +107,7 @@ struct TimeoutIsolationTests {
 
     @Test("one stall that expires many requests in flight counts as one timeout")
     func oneStallCountsOnce() async throws {
-        let gate = FakeRedisServer.Gate()  // never opened
+        let gate = FakeRedisServer.Gate() // never opened
         let server = try await Self.echoServer(gates: [gate])
         defer { Task { await server.close() } }
         // Two in a row close it: counted per request, the five below would.
@@ -118,21 +122,27 @@ struct TimeoutIsolationTests {
         }
         #expect(connection.channel.isActive, "closed by one stall")
         // A request written after that timeout, timing out too, is the second in a row.
-        let second = await self.failure(connection.send([self.echo("late-0")], deadline: .now() + .milliseconds(100))[0])
+        let second = await self.failure(
+            connection.send([self.echo("late-0")], deadline: .now() + .milliseconds(100))[0])
         #expect(second?.message.contains("for 2 timeouts in a row") == true, "\(String(describing: second))")
         try await connection.closeFuture.handedOffValue()
     }
 
-    @Test("a limiter: one decision times out and the failure policy answers it; the next decisions come from Redis on the same connection")
+    @Test(
+        "a limiter: one decision times out and the failure policy answers it; the next decisions come from Redis on the same connection"
+    )
     func limiterKeepsItsConnection() async throws {
         let gate = FakeRedisServer.Gate()
         let evalshas = SharedCount()
-        let server = try await FakeRedisServer(.script { _, command in
-            if let answer = FakeRedisServer.handshakeAnswer(command) { return answer }
-            evalshas.increment()
-            // The first decision's reply waits for the gate; the others answer at once.
-            return evalshas.current == 1 ? .replyWhenOpen(gate, FakeRedisServer.decisionReply(remaining: 9)) : .reply(FakeRedisServer.decisionReply(remaining: 8))
-        })
+        let server = try await FakeRedisServer(
+            .script { _, command in
+                if let answer = FakeRedisServer.handshakeAnswer(command) { return answer }
+                evalshas.increment()
+                // The first decision's reply waits for the gate; the others answer at once.
+                return evalshas.current == 1
+                    ? .replyWhenOpen(gate, FakeRedisServer.decisionReply(remaining: 9))
+                    : .reply(FakeRedisServer.decisionReply(remaining: 8))
+            })
         defer { Task { await server.close() } }
         let metrics = TestMetrics()
         var configuration = RedisConfiguration(host: "127.0.0.1", port: server.port)
@@ -155,7 +165,8 @@ struct TimeoutIsolationTests {
         }
         #expect(server.connections == 1)
         #expect(metrics.counterTotal(label: "ratelimit_redis_connections_opened_total") == 1)
-        #expect(metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "timeout")]) == 1)
+        #expect(
+            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "timeout")]) == 1)
         #expect(metrics.counterTotal(label: "ratelimit_redis_connections_recycled_total") == 0)
         await limiter.shutdown()
     }

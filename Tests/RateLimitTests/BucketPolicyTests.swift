@@ -25,8 +25,14 @@ struct BucketPolicyTests {
         (10, 1, .seconds(Int64.max), .smooth, "invalid interval"),
         // A window of capacity × interval/refill beyond 2⁶¹ ticks: 73 years × 10 tokens.
         (Int.max, 1, .seconds(1), .smooth, "capacity must be in 1...2305843009"),
-        (1 << 40, 1 << 10, .seconds(1), .stepped, "the time to refill from empty would overflow the 2^61-tick window; capacity must be in 1...2305842176"),
-        (10, 1 << 20, .seconds(3600), .stepped, "one refill spans more than the 2^61-tick window; interval must be in 1 ns...2199023255552 ns"),
+        (
+            1 << 40, 1 << 10, .seconds(1), .stepped,
+            "the time to refill from empty would overflow the 2^61-tick window; capacity must be in 1...2305842176"
+        ),
+        (
+            10, 1 << 20, .seconds(3600), .stepped,
+            "one refill spans more than the 2^61-tick window; interval must be in 1 ns...2199023255552 ns"
+        ),
     ]
 
     @Test(arguments: 0..<invalid.count)
@@ -70,7 +76,8 @@ struct BucketPolicyTests {
             #expect {
                 _ = try ShardedRateLimiter<Int>(policy: policy, shards: shards)
             } throws: { error in
-                (error as? RateLimitError)?.message.hasPrefix("invalid shards \(shards): must be a power of two in 1...65536") == true
+                (error as? RateLimitError)?.message.hasPrefix(
+                    "invalid shards \(shards): must be a power of two in 1...65536") == true
             }
         }
         #expect(throws: RateLimitError.self) { _ = try ShardedRateLimiter<Int>(policy: policy, maxKeys: 4, shards: 8) }

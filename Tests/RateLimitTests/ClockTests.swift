@@ -16,10 +16,18 @@ struct ClockTests {
     @Test func manualClockRejectsBadAdvancesAndStaysPut() throws {
         let clock = ManualClock()
         try clock.advance(nanoseconds: 10)
-        #expect { try clock.advance(by: .seconds(-1)) } throws: { ($0 as? RateLimitError)?.code == .invalidConfiguration }
-        #expect { try clock.advance(by: .nanoseconds(1) / 4) } throws: { ($0 as? RateLimitError)?.message.contains("whole number of nanoseconds") == true }
-        #expect { try clock.advance(nanoseconds: -3) } throws: { ($0 as? RateLimitError)?.message == "invalid clock advance -3 ns: must be in 0...9223372036854775807 ns" }
-        #expect { try clock.advance(nanoseconds: .max) } throws: { ($0 as? RateLimitError)?.message.contains("in 0...9223372036854775797 ns from reading 10 ns") == true }
+        #expect { try clock.advance(by: .seconds(-1)) } throws: {
+            ($0 as? RateLimitError)?.code == .invalidConfiguration
+        }
+        #expect { try clock.advance(by: .nanoseconds(1) / 4) } throws: {
+            ($0 as? RateLimitError)?.message.contains("whole number of nanoseconds") == true
+        }
+        #expect { try clock.advance(nanoseconds: -3) } throws: {
+            ($0 as? RateLimitError)?.message == "invalid clock advance -3 ns: must be in 0...9223372036854775807 ns"
+        }
+        #expect { try clock.advance(nanoseconds: .max) } throws: {
+            ($0 as? RateLimitError)?.message.contains("in 0...9223372036854775797 ns from reading 10 ns") == true
+        }
         #expect(clock.monotonicNanoseconds() == 10)
     }
 

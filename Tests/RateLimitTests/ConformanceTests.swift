@@ -14,7 +14,9 @@ struct ConformanceTests {
 
     /// Strings are reference-counted and compared by content: the lock-free engine must read them
     /// safely while writers evict and reuse entries.
-    @Test("String keys", arguments: RateLimitEngine.allCases, ConformanceScenario.all(threadCounts: [2, 16], realClockThreadCounts: []))
+    @Test(
+        "String keys", arguments: RateLimitEngine.allCases,
+        ConformanceScenario.all(threadCounts: [2, 16], realClockThreadCounts: []))
     func stringKeys(engine: RateLimitEngine, scenario: ConformanceScenario) async throws {
         try await engine.conformance { "client-\($0)-with-a-name-longer-than-fifteen-bytes" }.offloaded(scenario)
     }
@@ -26,7 +28,9 @@ struct ConformanceTests {
 /// seconds on end.
 @Suite("Conformance on the real clock", .serialized)
 struct RealClockConformanceTests {
-    @Test("saturation", arguments: RateLimitEngine.allCases, ConformanceScenario.all(threadCounts: [], realClockThreadCounts: [2, 16]).filter { $0.kind == .realClock })
+    @Test(
+        "saturation", arguments: RateLimitEngine.allCases,
+        ConformanceScenario.all(threadCounts: [], realClockThreadCounts: [2, 16]).filter { $0.kind == .realClock })
     func saturation(engine: RateLimitEngine, scenario: ConformanceScenario) async throws {
         try await engine.conformance { $0 }.offloaded(scenario)
     }

@@ -29,11 +29,15 @@ struct DifferentialTests {
         let keys = 500
         // maxKeys well above the key count: no bucket that owes tokens is ever evicted, so the
         // engines' different table layouts cannot change a decision.
-        let engines: [any BoundedRateLimiter<String>] = try RateLimitEngine.allCases.map { try $0.make(policy: policy, maxKeys: 64 * keys, clock: clock) }
+        let engines: [any BoundedRateLimiter<String>] = try RateLimitEngine.allCases.map {
+            try $0.make(policy: policy, maxKeys: 64 * keys, clock: clock)
+        }
         var models = [String: ReferenceBucket]()
         var generator = SplitMix64(seed: seed)
         var now: Int64 = 0
-        let interval = Int64(policy.interval.components.seconds) * 1_000_000_000 + policy.interval.components.attoseconds / 1_000_000_000
+        let interval =
+            Int64(policy.interval.components.seconds) * 1_000_000_000 + policy.interval.components.attoseconds
+            / 1_000_000_000
         for step in 0..<20_000 {
             let advance = generator.next() % 3 == 0 ? Int64(generator.next() % UInt64(2 * interval + 1)) : 0
             try clock.advance(nanoseconds: advance)
@@ -43,7 +47,9 @@ struct DifferentialTests {
             let decisions = engines.map { $0.acquire(key, cost: cost) }
             let expected = models[key, default: ReferenceBucket(policy: policy)].acquire(cost: cost, at: now)
             for (engine, decision) in zip(RateLimitEngine.allCases, decisions) where decision != expected {
-                return ["seed \(seed), step \(step), \(engine), key \(key), cost \(cost): \(decision) ≠ model \(expected)"]
+                return [
+                    "seed \(seed), step \(step), \(engine), key \(key), cost \(cost): \(decision) ≠ model \(expected)"
+                ]
             }
         }
         return zip(RateLimitEngine.allCases, engines).compactMap { engine, limiter in

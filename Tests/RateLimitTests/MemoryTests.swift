@@ -18,7 +18,8 @@ struct MemoryTests {
 
     @Test(arguments: RateLimitEngine.allCases)
     func bytesPerKeyAtOneMillionKeys(engine: RateLimitEngine) async throws {
-        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) { [engine = engine as RateLimitEngine] in
+        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            [engine = engine as RateLimitEngine] in
             let keys = 1_000_000
             let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(3600))
             let before = ResidentMemory.bytes() ?? 0
@@ -39,7 +40,10 @@ struct MemoryTests {
         let (tracked, growth) = (numbers[0], numbers[1])
         #expect(tracked > 990_000, "\(engine) tracks only \(tracked) of 1,000,000 keys")
         let tenths = growth * 10 / max(tracked, 1)
-        print("bytes-per-key \(engine) \(tenths / 10).\(tenths % 10) (\(tracked) keys, resident growth \(growth) bytes)")
-        #expect(tenths > 0 && tenths <= Self.documentedBound(engine) * 10, "\(engine): \(tenths / 10).\(tenths % 10) bytes per key; documented bound \(Self.documentedBound(engine))")
+        print(
+            "bytes-per-key \(engine) \(tenths / 10).\(tenths % 10) (\(tracked) keys, resident growth \(growth) bytes)")
+        #expect(
+            tenths > 0 && tenths <= Self.documentedBound(engine) * 10,
+            "\(engine): \(tenths / 10).\(tenths % 10) bytes per key; documented bound \(Self.documentedBound(engine))")
     }
 }

@@ -7,7 +7,9 @@ import Testing
 struct NegativeCostTests {
     @Test(arguments: RateLimitEngine.allCases)
     func asyncAcquireThrowsAndChangesNothing(engine: RateLimitEngine) async throws {
-        let limiter = try engine.make(policy: try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)), clock: ManualClock(), keyType: String.self)
+        let limiter = try engine.make(
+            policy: try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)), clock: ManualClock(),
+            keyType: String.self)
         // In an async context `acquire` resolves to the async, throwing form.
         _ = try await limiter.acquire("a", cost: 4)
         await #expect {
@@ -22,8 +24,10 @@ struct NegativeCostTests {
 
     @Test(arguments: RateLimitEngine.allCases)
     func synchronousAcquireTrapsWithAMessage(engine: RateLimitEngine) async throws {
-        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [engine = engine as RateLimitEngine] in
-            let limiter = try engine.make(policy: try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)), keyType: Int.self)
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            [engine = engine as RateLimitEngine] in
+            let limiter = try engine.make(
+                policy: try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1)), keyType: Int.self)
             _ = limiter.acquireSynchronously(1, cost: -1)
         }
         let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)

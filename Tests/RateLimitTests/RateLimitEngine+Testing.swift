@@ -3,7 +3,8 @@ import RateLimitTesting
 
 extension RateLimitEngine {
     /// The conformance suite for this engine, making each limiter through the registry.
-    func conformance<Key: Hashable & Sendable>(makeKey: @escaping @Sendable (Int) -> Key) -> RateLimiterConformance<Key> {
+    func conformance<Key: Hashable & Sendable>(makeKey: @escaping @Sendable (Int) -> Key) -> RateLimiterConformance<Key>
+    {
         RateLimiterConformance(engine: self.rawValue, makeKey: makeKey) { policy, maxKeys, clock in
             try self.make(policy: policy, maxKeys: maxKeys, clock: clock, keyType: Key.self)
         }

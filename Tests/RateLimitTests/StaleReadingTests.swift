@@ -13,11 +13,14 @@ struct StaleReadingTests {
 
     @Test("sharded engine, 1 shard and 2 keys per shard", arguments: [true, false], scenarios)
     func shardedExtremes(oneShard: Bool, scenario: ConformanceScenario) throws {
-        let suite = RateLimiterConformance<Int>(engine: oneShard ? "sharded (1 shard)" : "sharded (2 keys per shard)", makeKey: { $0 }) {
-            policy, maxKeys, clock in
-            let shards = oneShard ? 1 : min(max(1, maxKeys / 2), ShardedRateLimiter<Int>.maximumShardCount)
-            return try ShardedRateLimiter<Int>(policy: policy, maxKeys: maxKeys, clock: clock, shards: shards)
-        }
+        let suite = RateLimiterConformance<Int>(
+            engine: oneShard ? "sharded (1 shard)" : "sharded (2 keys per shard)",
+            makeKey: { $0 },
+            makeLimiter: { policy, maxKeys, clock in
+                let shards = oneShard ? 1 : min(max(1, maxKeys / 2), ShardedRateLimiter<Int>.maximumShardCount)
+                return try ShardedRateLimiter<Int>(policy: policy, maxKeys: maxKeys, clock: clock, shards: shards)
+            }
+        )
         try suite.run(scenario)
     }
 

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RateLimitTesting
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Proves that ThreadSanitizer is live in CI: this test races on purpose, and `.ci/run` runs it
 /// alone under `--sanitize=thread`, requiring the run to *fail* with a data-race report. Without

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A private `redis-server` process for one test: a free loopback port, persistence off, its own
@@ -111,9 +111,9 @@ package final class RedisTestServer: @unchecked Sendable {
         }
         guard let running else { return }
         #if canImport(Glibc)
-        _ = Glibc.kill(running.processIdentifier, SIGKILL)
+            _ = Glibc.kill(running.processIdentifier, SIGKILL)
         #else
-        _ = Darwin.kill(running.processIdentifier, SIGKILL)
+            _ = Darwin.kill(running.processIdentifier, SIGKILL)
         #endif
         running.waitUntilExit()
     }

@@ -51,7 +51,8 @@ runLibFuzzer { input in
         var fields = HTTPFields()
         fields.append(HTTPField(name: header.fieldName, value: appended))
         let resolved = trusted[header]!.clientAddress(peer: peer, headers: fields)
-        precondition(resolved == client, "\(header): \(appended.debugDescription) resolved to \(String(describing: resolved))")
+        precondition(
+            resolved == client, "\(header): \(appended.debugDescription) resolved to \(String(describing: resolved))")
 
         switch header {
         case .xForwardedFor:

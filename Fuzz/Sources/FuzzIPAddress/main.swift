@@ -1,3 +1,6 @@
+import LibFuzzerDriver
+import RateLimitHummingbird
+
 // IPAddress and IPNetwork on arbitrary text:
 // - agreement with glibc's inet_pton (AF_INET for text without a colon, AF_INET6 with one):
 //   same acceptance, same 128 bits (IPv4 as IPv4-mapped);
@@ -6,10 +9,8 @@
 // - networks: an accepted CIDR block contains its own address, prints as it parsed, and parses
 //   back to itself.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import LibFuzzerDriver
-import RateLimitHummingbird
 
 func inetPton(_ text: String) -> IPAddress? {
     if text.utf8.contains(UInt8(ascii: ":")) {
@@ -33,10 +34,13 @@ runLibFuzzer { input in
     let text = String(decoding: input, as: UTF8.self)
     let parsed = IPAddress(text)
     let reference = inetPton(text)
-    precondition(parsed == reference, "\(text.debugDescription): parsed \(String(describing: parsed)), inet_pton \(String(describing: reference))")
+    precondition(
+        parsed == reference,
+        "\(text.debugDescription): parsed \(String(describing: parsed)), inet_pton \(String(describing: reference))")
     if let parsed {
         let printed = parsed.description
-        precondition(IPAddress(printed) == parsed, "\(text.debugDescription) prints as \(printed), which parses differently")
+        precondition(
+            IPAddress(printed) == parsed, "\(text.debugDescription) prints as \(printed), which parses differently")
         precondition(IPAddress(printed)?.description == printed, "\(printed) is not a fixed point")
     }
     if let network = try? IPNetwork(text) {

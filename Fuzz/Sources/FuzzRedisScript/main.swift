@@ -1,3 +1,11 @@
+import LibFuzzerDriver
+import NIOCore
+import RESPCodec
+import RateLimit
+import RateLimitTesting
+
+@testable import RateLimitRedis
+
 // The Redis engine's Lua script against the in-memory engines' arithmetic, on a real
 // redis-server (Fuzz/run.sh starts one on a Unix socket and sets FUZZ_REDIS_SOCKET).
 //
@@ -14,15 +22,8 @@
 // reading (stricter by the staleness). So the engine is handed max(reading, the script's anchor):
 // both then decide at the same instant, and the arithmetic must agree exactly.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import LibFuzzerDriver
-import NIOCore
-import RESPCodec
-import RateLimit
-import RateLimitTesting
-
-@testable import RateLimitRedis
 
 /// A blocking RESP connection over a Unix socket: the fuzzer is single-threaded.
 struct UnixRedisConnection {
@@ -55,7 +56,7 @@ struct UnixRedisConnection {
             var sent = 0
             while sent < bytes.count {
                 let n = send(self.socket, bytes.baseAddress! + sent, bytes.count - sent, 0)
-                if n < 0, errno == EINTR { continue }  // libFuzzer's timers interrupt system calls
+                if n < 0, errno == EINTR { continue } // libFuzzer's timers interrupt system calls
                 precondition(n > 0, "send: errno \(errno)")
                 sent += n
             }
@@ -86,7 +87,8 @@ runLibFuzzer { input in
     let bytes = Array(input)
     guard bytes.count >= 6 else { return }
     let intervalUnits: [Int64] = [1, 1_000, 1_000_000, 1_000_000_000]
-    let interval = Duration.nanoseconds(Int64(UInt16(bytes[3]) << 8 | UInt16(bytes[4]) | 1) * intervalUnits[Int(bytes[0] >> 1 & 3)])
+    let interval = Duration.nanoseconds(
+        Int64(UInt16(bytes[3]) << 8 | UInt16(bytes[4]) | 1) * intervalUnits[Int(bytes[0] >> 1 & 3)])
     guard
         let policy = try? BucketPolicy(
             capacity: 1 + Int(bytes[1]),
@@ -112,7 +114,7 @@ runLibFuzzer { input in
     let clock = ScriptedClock(nanoseconds: 0)
     let reference = try! MutexRateLimiter<Int>(policy: policy, maxKeys: 4, clock: clock)
     var microseconds: Int64 = 1_000_000_000
-    var anchor: Int64 = 0  // the script's stored time: that of its last write
+    var anchor: Int64 = 0 // the script's stored time: that of its last write
     var index = 6
     var first = true
     while index + 1 < bytes.count {
@@ -139,9 +141,13 @@ runLibFuzzer { input in
             resetAfterNanoseconds: numbers[3],
             exceedsCapacity: exceeds
         )
-        precondition(actual == expected, "\(policy), cost \(cost) at \(microseconds) µs: script \(actual), engine \(expected)")
-        precondition(numbers[6] == (first && corruption >= 4 ? 1 : 0), "corrupt flag \(numbers[6]), planted \(corruption)")
-        precondition(numbers[5] == max(microseconds, anchor), "decided at \(numbers[5]) µs, not at max(\(microseconds), \(anchor))")
+        precondition(
+            actual == expected, "\(policy), cost \(cost) at \(microseconds) µs: script \(actual), engine \(expected)")
+        precondition(
+            numbers[6] == (first && corruption >= 4 ? 1 : 0), "corrupt flag \(numbers[6]), planted \(corruption)")
+        precondition(
+            numbers[5] == max(microseconds, anchor),
+            "decided at \(numbers[5]) µs, not at max(\(microseconds), \(anchor))")
         if actual.isAllowed, cost > 0 { anchor = max(microseconds, anchor) }
         first = false
     }

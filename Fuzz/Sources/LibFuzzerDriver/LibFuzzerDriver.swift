@@ -1,8 +1,10 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// libFuzzer's driver for programs with their own `main` (`libclang_rt.fuzzer_no_main`).
+// swift-format-ignore: AlwaysUseLowerCamelCase
+// (the C symbol's own name)
 @_silgen_name("LLVMFuzzerRunDriver")
 private func LLVMFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<Int32>,

@@ -34,7 +34,8 @@ public final class ManualClock: RateLimitClock, Sendable {
     ///   clock is unchanged.
     public func advance(by duration: Duration) throws(RateLimitError) {
         guard let nanoseconds = duration.wholeNanoseconds, nanoseconds >= 0 else {
-            throw .invalidConfiguration("clock advance", duration, allowed: "a whole number of nanoseconds in 0 ns...\(Int64.max) ns")
+            throw .invalidConfiguration(
+                "clock advance", duration, allowed: "a whole number of nanoseconds in 0 ns...\(Int64.max) ns")
         }
         try self.advance(nanoseconds: nanoseconds)
     }
@@ -50,7 +51,9 @@ public final class ManualClock: RateLimitClock, Sendable {
         while true {
             let (next, overflow) = current.addingReportingOverflow(delta)
             guard !overflow else {
-                throw .invalidConfiguration("clock advance", "\(delta) ns", allowed: "in 0...\(Int64.max - current) ns from reading \(current) ns")
+                throw .invalidConfiguration(
+                    "clock advance", "\(delta) ns",
+                    allowed: "in 0...\(Int64.max - current) ns from reading \(current) ns")
             }
             // Releasing: see `monotonicNanoseconds()`.
             let (exchanged, original) = self.nanoseconds.weakCompareExchange(

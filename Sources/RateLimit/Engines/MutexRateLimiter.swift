@@ -45,7 +45,8 @@ public final class MutexRateLimiter<Key: Hashable & Sendable>: BoundedRateLimite
     @inlinable
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
-        return self.tables.decide(key, hash: key.hashValue, shard: 0, cost: cost, clock: self.clock, arithmetic: self.arithmetic)
+        return self.tables.decide(
+            key, hash: key.hashValue, shard: 0, cost: cost, clock: self.clock, arithmetic: self.arithmetic)
     }
 
     /// Takes `cost` tokens from `key`'s bucket, throwing ``RateLimitError/Code/invalidCost`` on a

@@ -57,7 +57,8 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
         if let shards {
             let largest = min(Self.maximumShardCount, maxKeys)
             guard shards >= 1, shards <= largest, shards & (shards - 1) == 0 else {
-                throw .invalidConfiguration("shards", shards, allowed: "a power of two in 1...\(largest) (at most maxKeys \(maxKeys))")
+                throw .invalidConfiguration(
+                    "shards", shards, allowed: "a power of two in 1...\(largest) (at most maxKeys \(maxKeys))")
             }
             shardCount = shards
         } else {

@@ -62,7 +62,8 @@ package struct BucketArithmetic: Hashable, Sendable {
             let policy = "refill \(refill) every \(BucketPolicy.format(intervalNanoseconds)) (\(mode))"
             guard largest >= 1 else {
                 // Not even one token fits: the interval itself is too long for this refill.
-                let longest = mode == .stepped ? BucketPolicy.maximumWindowTicks / refill : BucketPolicy.maximumWindowTicks
+                let longest =
+                    mode == .stepped ? BucketPolicy.maximumWindowTicks / refill : BucketPolicy.maximumWindowTicks
                 throw .invalidPolicy(
                     "interval \(BucketPolicy.format(intervalNanoseconds)) for \(policy): one refill spans more than the 2^61-tick window; interval must be in 1 ns...\(longest) ns"
                 )
@@ -75,7 +76,9 @@ package struct BucketArithmetic: Hashable, Sendable {
         self.rebaseAfterNanoseconds = (1 << 62) / self.ticksPerNanosecond
     }
 
-    private static func largestCapacity(mode: RefillMode, refill: Int64, intervalNanoseconds: Int64, ticksPerToken: Int64) -> Int64 {
+    private static func largestCapacity(
+        mode: RefillMode, refill: Int64, intervalNanoseconds: Int64, ticksPerToken: Int64
+    ) -> Int64 {
         switch mode {
         case .smooth:
             return BucketPolicy.maximumWindowTicks / ticksPerToken
@@ -119,7 +122,8 @@ package struct BucketArithmetic: Hashable, Sendable {
     /// - Complexity: O(1): a handful of integer operations, no allocation.
     @inlinable
     package func decide(debt: Int64, cost: Int) -> BucketOutcome {
-        self.isStepped ? self.decideStepped(debt: debt, cost: Int64(cost)) : self.decideSmooth(debt: debt, cost: Int64(cost))
+        self.isStepped
+            ? self.decideStepped(debt: debt, cost: Int64(cost)) : self.decideSmooth(debt: debt, cost: Int64(cost))
     }
 
     // MARK: The drop floor
@@ -241,7 +245,8 @@ package struct BucketArithmetic: Hashable, Sendable {
                 remaining: Int(max(0, remaining)),
                 limit: Int(self.capacity),
                 retryAfterNanoseconds: .max,
-                resetAfterNanoseconds: self.isStepped ? ceilingDivide(debt, self.refill) : self.nanoseconds(ceilingOfTicks: debt),
+                resetAfterNanoseconds: self.isStepped
+                    ? ceilingDivide(debt, self.refill) : self.nanoseconds(ceilingOfTicks: debt),
                 exceedsCapacity: true
             ),
             newDebt: nil

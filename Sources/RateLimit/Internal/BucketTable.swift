@@ -109,7 +109,8 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         var slot = HashTag.home(tag, mask: self.mask)
         while self.tags[slot] != 0 {
             if self.tags[slot] == tag && self.elements[slot].key == key {
-                let outcome = arithmetic.decide(debt: arithmetic.debt(stored: self.elements[slot].stored, now: nowTicks), cost: cost)
+                let outcome = arithmetic.decide(
+                    debt: arithmetic.debt(stored: self.elements[slot].stored, now: nowTicks), cost: cost)
                 if let newDebt = outcome.newDebt {
                     self.elements[slot].stored = nowTicks &+ newDebt
                 }
@@ -122,7 +123,8 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         // peeks and requests above the capacity leave the table as it is.
         let outcome = arithmetic.decide(debt: arithmetic.debt(stored: self.floor, now: nowTicks), cost: cost)
         if let newDebt = outcome.newDebt {
-            self.insert(Element(key: key, stored: nowTicks &+ newDebt), tag: tag, nowTicks: nowTicks, arithmetic: arithmetic)
+            self.insert(
+                Element(key: key, stored: nowTicks &+ newDebt), tag: tag, nowTicks: nowTicks, arithmetic: arithmetic)
         }
         return outcome.decision
     }

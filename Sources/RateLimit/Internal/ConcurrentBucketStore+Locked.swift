@@ -38,7 +38,8 @@ extension ConcurrentBucketStore {
             }
             // Absent: a bucket that was full at the floor, so that a reading older than a drop
             // cannot recreate the bucket earlier than it was dropped.
-            let outcome = self.arithmetic.decide(debt: self.arithmetic.debt(stored: writer.floor, now: nowTicks), cost: cost)
+            let outcome = self.arithmetic.decide(
+                debt: self.arithmetic.debt(stored: writer.floor, now: nowTicks), cost: cost)
             if let newDebt = outcome.newDebt {
                 self.insert(key, tag: tag, state: nowTicks &+ newDebt, nowTicks: nowTicks, writer: &writer)
             }
@@ -106,9 +107,9 @@ extension ConcurrentBucketStore {
                             self.unlink(slot: slot, entry: entry, index: index, writer: &writer)
                             writer.expired += 1
                             freed += 1
-                            continue  // backward shift may have moved an unexamined entry into `slot`
+                            continue // backward shift may have moved an unexamined entry into `slot`
                         }
-                        state = current  // rank it by what the reader left
+                        state = current // rank it by what the reader left
                     }
                     if state < victimState {
                         victim = slot
@@ -136,11 +137,12 @@ extension ConcurrentBucketStore {
                 replaced = self.entries[entry].state.exchange(Self.retiredState, ordering: .relaxed)
                 evicted = true
             } else {
-                evicted = self.entries[entry].state.compareExchange(
-                    expected: victimState,
-                    desired: Self.retiredState,
-                    ordering: .relaxed
-                ).exchanged
+                evicted =
+                    self.entries[entry].state.compareExchange(
+                        expected: victimState,
+                        desired: Self.retiredState,
+                        ordering: .relaxed
+                    ).exchanged
             }
             if evicted {
                 Interleaving.record(.evicted(AnyHashable(self.entries[entry].key)))

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 // Entry allocation, grace-period reclamation, index growth and rebases: the writer's upkeep.
 extension ConcurrentBucketStore {
@@ -112,6 +113,7 @@ extension ConcurrentBucketStore {
         self.epoch.store(newEpoch, ordering: .sequentiallyConsistent)
         // Reopen. Sequentially consistent (so releasing): a reader that sees the path open also
         // sees the new epoch and the shifted states.
-        self.fastPathEnd.store(Self.fastPathEnd(epoch: newEpoch, arithmetic: self.arithmetic), ordering: .sequentiallyConsistent)
+        self.fastPathEnd.store(
+            Self.fastPathEnd(epoch: newEpoch, arithmetic: self.arithmetic), ordering: .sequentiallyConsistent)
     }
 }

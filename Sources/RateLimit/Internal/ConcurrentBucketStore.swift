@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The buckets of ``AtomicRateLimiter``: lock-free decisions on tracked keys, with inserts,
 /// evictions, growth and rebases serialised by one writer lock.
@@ -103,12 +104,14 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         self.mappedBytes = (bytes + pageSize - 1) / pageSize * pageSize
         // Reserve address space only: untouched pages cost no memory, so a large maxKeys is free
         // until that many keys arrive.
-        let mapping = mmap(nil, self.mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        let mapping = mmap(
+            nil, self.mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let mapping, mapping != MAP_FAILED else {
             throw .invalidConfiguration(
                 "maxKeys",
                 maxKeys,
-                allowed: "small enough to reserve \(self.mappedBytes) bytes of address space (mmap failed, errno \(errno))"
+                allowed:
+                    "small enough to reserve \(self.mappedBytes) bytes of address space (mmap failed, errno \(errno))"
             )
         }
         self.entries = mapping.bindMemory(to: Entry.self, capacity: self.entryCapacity)

@@ -111,7 +111,7 @@ struct GracePeriodTracker: ~Copyable {
     func synchronize() {
         Interleaving.record(.gracePeriod(started: true))
         defer { Interleaving.record(.gracePeriod(started: false)) }
-        let phase = self.phase.load(ordering: .relaxed)  // only writers, serialised, change it
+        let phase = self.phase.load(ordering: .relaxed) // only writers, serialised, change it
         self.phase.store(phase &+ 1, ordering: .sequentiallyConsistent)
         Interleaving.reach(.phaseAdvanced)
         for stripe in 0...self.stripeMask {
@@ -119,7 +119,9 @@ struct GracePeriodTracker: ~Copyable {
             var spins = 0
             while counter.pointee.load(ordering: .sequentiallyConsistent) != 0 {
                 // Under an interleaving test, wait as a scheduling point: the readers must run.
-                if Interleaving.wait(.graceWait, until: { counter.pointee.load(ordering: .sequentiallyConsistent) == 0 }) {
+                if Interleaving.wait(
+                    .graceWait, until: { counter.pointee.load(ordering: .sequentiallyConsistent) == 0 })
+                {
                     continue
                 }
                 spins += 1

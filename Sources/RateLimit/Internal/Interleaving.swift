@@ -1,11 +1,11 @@
 #if RATELIMIT_INTERLEAVING
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+    #if canImport(Glibc)
+        import Glibc
+    #elseif canImport(Musl)
+        import Musl
+    #elseif canImport(Darwin)
+        import Darwin
+    #endif
 #endif
 
 /// The places where a deterministic interleaving test may pause a thread inside an engine: every
@@ -65,17 +65,17 @@ package enum InterleavingEvent: Hashable {
 }
 
 #if RATELIMIT_INTERLEAVING
-/// Schedules the threads of an interleaving test. Installed per thread with
-/// ``Interleaving/install(_:)``; threads without one run freely.
-package protocol InterleavingController: AnyObject {
-    /// The calling thread reached `point`; returns when the controller lets it continue.
-    func reach(_ point: InterleavingPoint)
-    /// The calling thread cannot continue until `ready()` holds; returns when the controller lets
-    /// it try again. `ready` is evaluated by whichever thread is scheduling.
-    func block(_ point: InterleavingPoint, until ready: () -> Bool)
-    /// Reports what a table did.
-    func record(_ event: InterleavingEvent)
-}
+    /// Schedules the threads of an interleaving test. Installed per thread with
+    /// ``Interleaving/install(_:)``; threads without one run freely.
+    package protocol InterleavingController: AnyObject {
+        /// The calling thread reached `point`; returns when the controller lets it continue.
+        func reach(_ point: InterleavingPoint)
+        /// The calling thread cannot continue until `ready()` holds; returns when the controller lets
+        /// it try again. `ready` is evaluated by whichever thread is scheduling.
+        func block(_ point: InterleavingPoint, until ready: () -> Bool)
+        /// Reports what a table did.
+        func record(_ event: InterleavingEvent)
+    }
 #endif
 
 /// The hooks the engines call. Each is an empty `@inline(__always)` function unless the package is
@@ -83,64 +83,64 @@ package protocol InterleavingController: AnyObject {
 @usableFromInline
 package enum Interleaving {
     #if RATELIMIT_INTERLEAVING
-    /// A thread-local slot: only the threads of a test see its controller, so tests running in
-    /// parallel in the same process are not paused.
-    private static let threadKey: pthread_key_t = {
-        var key = pthread_key_t()
-        let created = pthread_key_create(&key, nil)
-        precondition(created == 0, "pthread_key_create failed: \(created)")
-        return key
-    }()
+        /// A thread-local slot: only the threads of a test see its controller, so tests running in
+        /// parallel in the same process are not paused.
+        private static let threadKey: pthread_key_t = {
+            var key = pthread_key_t()
+            let created = pthread_key_create(&key, nil)
+            precondition(created == 0, "pthread_key_create failed: \(created)")
+            return key
+        }()
 
-    private final class Box {
-        let controller: any InterleavingController
-        init(_ controller: any InterleavingController) { self.controller = controller }
-    }
-
-    /// Installs `controller` for the calling thread (`nil` removes it).
-    package static func install(_ controller: (any InterleavingController)?) {
-        if let old = pthread_getspecific(self.threadKey) {
-            Unmanaged<Box>.fromOpaque(old).release()
+        private final class Box {
+            let controller: any InterleavingController
+            init(_ controller: any InterleavingController) { self.controller = controller }
         }
-        let new = controller.map { Unmanaged.passRetained(Box($0)).toOpaque() }
-        pthread_setspecific(self.threadKey, new)
-    }
 
-    /// The calling thread's controller.
-    package static func controller() -> (any InterleavingController)? {
-        guard let box = pthread_getspecific(self.threadKey) else { return nil }
-        return Unmanaged<Box>.fromOpaque(box).takeUnretainedValue().controller
-    }
+        /// Installs `controller` for the calling thread (`nil` removes it).
+        package static func install(_ controller: (any InterleavingController)?) {
+            if let old = pthread_getspecific(self.threadKey) {
+                Unmanaged<Box>.fromOpaque(old).release()
+            }
+            let new = controller.map { Unmanaged.passRetained(Box($0)).toOpaque() }
+            pthread_setspecific(self.threadKey, new)
+        }
 
-    /// Whether a test controls the calling thread.
-    @usableFromInline
-    static func isControlled() -> Bool {
-        pthread_getspecific(self.threadKey) != nil
-    }
+        /// The calling thread's controller.
+        package static func controller() -> (any InterleavingController)? {
+            guard let box = pthread_getspecific(self.threadKey) else { return nil }
+            return Unmanaged<Box>.fromOpaque(box).takeUnretainedValue().controller
+        }
 
-    @usableFromInline
-    static func reachControlled(_ point: InterleavingPoint) {
-        self.controller()?.reach(point)
-    }
+        /// Whether a test controls the calling thread.
+        @usableFromInline
+        static func isControlled() -> Bool {
+            pthread_getspecific(self.threadKey) != nil
+        }
 
-    @usableFromInline
-    static func recordControlled(_ event: () -> InterleavingEvent) {
-        self.controller()?.record(event())
-    }
+        @usableFromInline
+        static func reachControlled(_ point: InterleavingPoint) {
+            self.controller()?.reach(point)
+        }
 
-    @usableFromInline
-    static func waitControlled(_ point: InterleavingPoint, until ready: () -> Bool) -> Bool {
-        guard let controller = self.controller() else { return false }
-        controller.block(point, until: ready)
-        return true
-    }
+        @usableFromInline
+        static func recordControlled(_ event: () -> InterleavingEvent) {
+            self.controller()?.record(event())
+        }
+
+        @usableFromInline
+        static func waitControlled(_ point: InterleavingPoint, until ready: () -> Bool) -> Bool {
+            guard let controller = self.controller() else { return false }
+            controller.block(point, until: ready)
+            return true
+        }
     #endif
 
     /// A pause point.
     @inlinable @inline(__always)
     static func reach(_ point: InterleavingPoint) {
         #if RATELIMIT_INTERLEAVING
-        Self.reachControlled(point)
+            Self.reachControlled(point)
         #endif
     }
 
@@ -148,7 +148,7 @@ package enum Interleaving {
     @inlinable @inline(__always)
     static func record(_ event: @autoclosure () -> InterleavingEvent) {
         #if RATELIMIT_INTERLEAVING
-        Self.recordControlled(event)
+            Self.recordControlled(event)
         #endif
     }
 
@@ -157,9 +157,9 @@ package enum Interleaving {
     @inlinable @inline(__always)
     static func wait(_ point: InterleavingPoint, until ready: () -> Bool) -> Bool {
         #if RATELIMIT_INTERLEAVING
-        Self.waitControlled(point, until: ready)
+            Self.waitControlled(point, until: ready)
         #else
-        false
+            false
         #endif
     }
 }

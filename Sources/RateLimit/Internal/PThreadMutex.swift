@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CRateLimitShims
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A pthread mutex at a fixed address, for engines that place their locks in their own memory
 /// (so that two shards never share a cache line).
@@ -48,29 +49,29 @@ struct PThreadMutex {
     func lock() {
         Interleaving.reach(.lock)
         #if RATELIMIT_INTERLEAVING
-        if Interleaving.isControlled() {
-            // Under an interleaving test only one thread runs at a time: a thread that finds the
-            // lock held must let the holder run, so it waits as a scheduling point, not in the
-            // kernel.
-            let pointer = self.pointer
-            while pthread_mutex_trylock(pointer) != 0 {
-                _ = Interleaving.wait(.lock, until: { PThreadMutex(pointer).isUnlocked })
+            if Interleaving.isControlled() {
+                // Under an interleaving test only one thread runs at a time: a thread that finds the
+                // lock held must let the holder run, so it waits as a scheduling point, not in the
+                // kernel.
+                let pointer = self.pointer
+                while pthread_mutex_trylock(pointer) != 0 {
+                    _ = Interleaving.wait(.lock, until: { PThreadMutex(pointer).isUnlocked })
+                }
+                return
             }
-            return
-        }
         #endif
         let locked = pthread_mutex_lock(self.pointer)
         precondition(locked == 0, "pthread_mutex_lock failed: \(locked)")
     }
 
     #if RATELIMIT_INTERLEAVING
-    /// Whether no thread holds the lock, asked by an interleaving test's scheduler (never by a
-    /// holder, which would see `EBUSY` and get `false`).
-    @usableFromInline
-    var isUnlocked: Bool {
-        guard pthread_mutex_trylock(self.pointer) == 0 else { return false }
-        pthread_mutex_unlock(self.pointer)
-        return true
-    }
+        /// Whether no thread holds the lock, asked by an interleaving test's scheduler (never by a
+        /// holder, which would see `EBUSY` and get `false`).
+        @usableFromInline
+        var isUnlocked: Bool {
+            guard pthread_mutex_trylock(self.pointer) == 0 else { return false }
+            pthread_mutex_unlock(self.pointer)
+            return true
+        }
     #endif
 }

@@ -11,9 +11,12 @@ package enum CSVRenderer {
         var lines = [self.headers.joined(separator: ",")]
         for cell in cells {
             let fields: [String] = [
-                cell.engine.rawValue, cell.workload.rawValue, String(cell.threads), String(cell.keys), cell.clock.rawValue,
-                decimal(cell.opsPerSecond, digits: 0), decimal(cell.opsPerSecondMin, digits: 0), decimal(cell.opsPerSecondMax, digits: 0),
-                String(cell.p50Nanoseconds), String(cell.p99Nanoseconds), String(cell.p999Nanoseconds), String(cell.maxNanoseconds),
+                cell.engine.rawValue, cell.workload.rawValue, String(cell.threads), String(cell.keys),
+                cell.clock.rawValue,
+                decimal(cell.opsPerSecond, digits: 0), decimal(cell.opsPerSecondMin, digits: 0),
+                decimal(cell.opsPerSecondMax, digits: 0),
+                String(cell.p50Nanoseconds), String(cell.p99Nanoseconds), String(cell.p999Nanoseconds),
+                String(cell.maxNanoseconds),
                 String(cell.allowed), String(cell.denied),
                 cell.casRetriesPerOp.map { decimal($0, digits: 6) } ?? "",
                 cell.evictions.map(String.init) ?? "",

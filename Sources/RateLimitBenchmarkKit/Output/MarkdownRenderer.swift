@@ -5,17 +5,20 @@ package enum MarkdownRenderer {
         let machine = report.machine
         var text = "# Rate limiter benchmark — \(machine.label)\n\n"
         text += "- Date: \(report.date)\n"
-        text += "- Machine: \(machine.cpu), \(machine.cores) cores available (\(machine.logicalProcessors) online), \(machine.memoryGiB) GiB, \(machine.os), kernel \(machine.kernel), Swift \(machine.swift)\n"
+        text +=
+            "- Machine: \(machine.cpu), \(machine.cores) cores available (\(machine.logicalProcessors) online), \(machine.memoryGiB) GiB, \(machine.os), kernel \(machine.kernel), Swift \(machine.swift)\n"
         text += "- Command: `\(report.command)`\n"
         if let first = report.cells.first {
-            text += "- Per cell: \(first.repetitions) repetitions of \(decimal(first.durationSeconds, digits: 2)) s, median reported; clock `\(first.clock)`; allocator `\(first.allocator)`\n"
+            text +=
+                "- Per cell: \(first.repetitions) repetitions of \(decimal(first.durationSeconds, digits: 2)) s, median reported; clock `\(first.clock)`; allocator `\(first.allocator)`\n"
         }
         text += "\n"
         if let recommendation = report.recommendation {
             text += "## Recommendation\n\n**\(recommendation.summary)**\n\n"
             text += "| workload | ops/s | p99 | vs fastest | fastest |\n|---|---:|---:|---:|---|\n"
             for evidence in recommendation.evidence {
-                text += "| \(evidence.workload) | \(millions(evidence.opsPerSecond)) M | \(evidence.p99Nanoseconds) ns | \(decimal(evidence.ratioToBest, digits: 2)) | \(evidence.best) |\n"
+                text +=
+                    "| \(evidence.workload) | \(millions(evidence.opsPerSecond)) M | \(evidence.p99Nanoseconds) ns | \(decimal(evidence.ratioToBest, digits: 2)) | \(evidence.best) |\n"
             }
             text += "\n"
         }
@@ -27,7 +30,8 @@ package enum MarkdownRenderer {
             if let chart = chartFiles[workload] {
                 text += "![\(workload)](\(chart))\n\n"
             }
-            text += "Million decisions per second (ratio to `floor`), p99 latency at \(threads.last ?? 1) threads, bytes per key:\n\n"
+            text +=
+                "Million decisions per second (ratio to `floor`), p99 latency at \(threads.last ?? 1) threads, bytes per key:\n\n"
             text += "| engine | " + threads.map { "\($0) thr" }.joined(separator: " | ") + " | p99 | B/key |\n"
             text += "|---|" + threads.map { _ in "---:" }.joined(separator: "|") + "|---:|---:|\n"
             for engine in EngineName.ordered(cells.map(\.engine)) {
@@ -39,12 +43,19 @@ package enum MarkdownRenderer {
                 }
                 let last = rows.max { $0.threads < $1.threads }
                 text += "| \(engine) | " + columns.joined(separator: " | ")
-                text += " | \(last.map { "\($0.p99Nanoseconds) ns" } ?? "–") | \(last?.bytesPerKey.map { decimal($0, digits: 1) } ?? "–") |\n"
+                text +=
+                    " | \(last.map { "\($0.p99Nanoseconds) ns" } ?? "–") | \(last?.bytesPerKey.map { decimal($0, digits: 1) } ?? "–") |\n"
             }
             if workload == .churn {
-                let drifts = cells.compactMap { cell in cell.residentDriftSecondHalf.map { "\(cell.engine)@\(cell.threads): \(decimal($0 * 100, digits: 1)) %" } }
+                let drifts = cells.compactMap { cell in
+                    cell.residentDriftSecondHalf.map {
+                        "\(cell.engine)@\(cell.threads): \(decimal($0 * 100, digits: 1)) %"
+                    }
+                }
                 if !drifts.isEmpty {
-                    text += "\nResident memory spread over the second half of each churn cell: " + drifts.joined(separator: ", ") + ".\n"
+                    text +=
+                        "\nResident memory spread over the second half of each churn cell: "
+                        + drifts.joined(separator: ", ") + ".\n"
                 }
             }
             text += "\n"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Draws ops/s against threads for one workload: one line per engine, the floor dashed, on a
 /// logarithmic axis so that engines an order of magnitude apart stay readable. Plain SVG, no
 /// dependencies.
@@ -12,11 +14,17 @@ package enum SVGChart {
         let cells = cells.filter { $0.workload == workload && $0.opsPerSecond > 0 }
         let threads = Set(cells.map(\.threads)).sorted()
         let engines = EngineName.ordered(cells.map(\.engine))
-        let width = 720.0, height = 440.0
-        let left = 80.0, right = 150.0, top = 50.0, bottom = 60.0
-        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let width = 720.0
+        let height = 440.0
+        let left = 80.0
+        let right = 150.0
+        let top = 50.0
+        let bottom = 60.0
+        let plotWidth = width - left - right
+        let plotHeight = height - top - bottom
         let values = cells.map(\.opsPerSecond)
-        let low = floorPowerOfTen(values.min() ?? 1), high = ceilPowerOfTen(values.max() ?? 10)
+        let low = floorPowerOfTen(values.min() ?? 1)
+        let high = ceilPowerOfTen(values.max() ?? 10)
         func x(_ thread: Int) -> Double {
             guard threads.count > 1, let index = threads.firstIndex(of: thread) else { return left + plotWidth / 2 }
             return left + plotWidth * Double(index) / Double(threads.count - 1)
@@ -35,16 +43,21 @@ package enum SVGChart {
         var decade = low
         while decade <= high * 1.0001 {
             let position = y(decade)
-            svg += "<line x1=\"\(f(left))\" y1=\"\(f(position))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(position))\" stroke=\"#ddd\"/>\n"
-            svg += "<text x=\"\(f(left - 8))\" y=\"\(f(position + 4))\" text-anchor=\"end\">\(escape(label(decade)))</text>\n"
+            svg +=
+                "<line x1=\"\(f(left))\" y1=\"\(f(position))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(position))\" stroke=\"#ddd\"/>\n"
+            svg +=
+                "<text x=\"\(f(left - 8))\" y=\"\(f(position + 4))\" text-anchor=\"end\">\(escape(label(decade)))</text>\n"
             decade *= 10
         }
         for thread in threads {
-            svg += "<text x=\"\(f(x(thread)))\" y=\"\(f(top + plotHeight + 20))\" text-anchor=\"middle\">\(thread)</text>\n"
+            svg +=
+                "<text x=\"\(f(x(thread)))\" y=\"\(f(top + plotHeight + 20))\" text-anchor=\"middle\">\(thread)</text>\n"
         }
         svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 15))\" text-anchor=\"middle\">threads</text>\n"
-        svg += "<text transform=\"translate(18 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">ops/s (log scale)</text>\n"
-        svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#999\"/>\n"
+        svg +=
+            "<text transform=\"translate(18 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">ops/s (log scale)</text>\n"
+        svg +=
+            "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#999\"/>\n"
         for (row, engine) in engines.enumerated() {
             let points = cells.filter { $0.engine == engine }.sorted { $0.threads < $1.threads }
             let color = self.color(of: engine, among: engines)
@@ -52,10 +65,12 @@ package enum SVGChart {
             let path = points.map { "\(f(x($0.threads))),\(f(y($0.opsPerSecond)))" }.joined(separator: " ")
             svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             for point in points {
-                svg += "<circle cx=\"\(f(x(point.threads)))\" cy=\"\(f(y(point.opsPerSecond)))\" r=\"3\" fill=\"\(color)\"/>\n"
+                svg +=
+                    "<circle cx=\"\(f(x(point.threads)))\" cy=\"\(f(y(point.opsPerSecond)))\" r=\"3\" fill=\"\(color)\"/>\n"
             }
             let legendY = top + 10 + Double(row) * 20
-            svg += "<line x1=\"\(f(left + plotWidth + 15))\" y1=\"\(f(legendY))\" x2=\"\(f(left + plotWidth + 40))\" y2=\"\(f(legendY))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
+            svg +=
+                "<line x1=\"\(f(left + plotWidth + 15))\" y1=\"\(f(legendY))\" x2=\"\(f(left + plotWidth + 40))\" y2=\"\(f(legendY))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             svg += "<text x=\"\(f(left + plotWidth + 46))\" y=\"\(f(legendY + 4))\">\(engine.rawValue)</text>\n"
         }
         svg += "</svg>\n"
@@ -85,7 +100,8 @@ package enum SVGChart {
     }
 
     private static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 }
 
@@ -98,10 +114,9 @@ private func ceilPowerOfTen(_ value: Double) -> Double {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import Foundation

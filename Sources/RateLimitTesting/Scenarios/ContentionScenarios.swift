@@ -91,9 +91,11 @@ extension RateLimiterConformance {
         }
         var empty = model
         let denial = empty.acquire(cost: 1, at: now)
-        try context.expect(!denial.isAllowed, "\(label): the reference bucket still admits after \(admitted.count) admissions")
+        try context.expect(
+            !denial.isAllowed, "\(label): the reference bucket still admits after \(admitted.count) admissions")
         if let wrong = decisions.first(where: { !$0.isAllowed && $0 != denial }) {
-            throw context.failure("\(label): a denial reports \(wrong); once the bucket is empty every denial must be \(denial)")
+            throw context.failure(
+                "\(label): a denial reports \(wrong); once the bucket is empty every denial must be \(denial)")
         }
     }
 
@@ -109,7 +111,8 @@ extension RateLimiterConformance {
             for (round, (advance, expected)) in rounds.enumerated() {
                 try context.advance(clock, advance)
                 let attempts = 2 * expected * keyCount / threads + keyCount
-                let results = PerThreadResults(count: threads, initial: ThreadTally(perKey: Array(repeating: 0, count: keyCount)))
+                let results = PerThreadResults(
+                    count: threads, initial: ThreadTally(perKey: Array(repeating: 0, count: keyCount)))
                 RealThreads.run(threads) { thread in
                     results.update(thread) { tally in
                         for attempt in 0..<attempts {
@@ -129,8 +132,12 @@ extension RateLimiterConformance {
                 }
                 for key in 0..<keyCount {
                     let admitted = results.all.reduce(0) { $0 + $1.perKey[key] }
-                    try context.expect(admitted == expected, "\(mode) round \(round): key \(key) admitted \(admitted); exactly \(expected) expected")
-                    try self.expectLinearizable(perKey[key], model: &models[key], at: clock.monotonicNanoseconds(), "\(mode) round \(round), key \(key)", context)
+                    try context.expect(
+                        admitted == expected,
+                        "\(mode) round \(round): key \(key) admitted \(admitted); exactly \(expected) expected")
+                    try self.expectLinearizable(
+                        perKey[key], model: &models[key], at: clock.monotonicNanoseconds(),
+                        "\(mode) round \(round), key \(key)", context)
                 }
             }
         }
@@ -166,13 +173,19 @@ extension RateLimiterConformance {
                 }
                 try self.expectConsistent(results.all, "\(mode) round \(round)", context)
                 let admitted = results.all.reduce(0) { $0 + $1.admitted }
-                try context.expect(admitted == expected, "\(mode) round \(round): admitted costs sum to \(admitted); exactly \(expected) expected")
-                try context.expect(limiter.acquire(key, cost: 0).remaining == 0, "\(mode) round \(round): the bucket is not empty after a denied cost-1 request")
+                try context.expect(
+                    admitted == expected,
+                    "\(mode) round \(round): admitted costs sum to \(admitted); exactly \(expected) expected")
+                try context.expect(
+                    limiter.acquire(key, cost: 0).remaining == 0,
+                    "\(mode) round \(round): the bucket is not empty after a denied cost-1 request")
             }
         }
     }
 
-    func expectConsistent(_ tallies: [ThreadTally], _ label: String, _ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+    func expectConsistent(_ tallies: [ThreadTally], _ label: String, _ context: ScenarioContext<Key>)
+        throws(ConformanceFailure)
+    {
         let violations = tallies.reduce(0) { $0 + $1.violations }
         let first = tallies.compactMap(\.firstViolation).first ?? ""
         try context.expect(
@@ -192,7 +205,8 @@ extension RateLimiterConformance {
             let limiter = try context.limiter(policy, clock: clock)
             let duration = self.realClockDuration.saturatingNanoseconds
             let start = clock.monotonicNanoseconds()
-            let logs = SaturationRun.run(limiter, key: context.key(0), threads: threads, clock: clock, start: start, until: start + duration)
+            let logs = SaturationRun.run(
+                limiter, key: context.key(0), threads: threads, clock: clock, start: start, until: start + duration)
             let end = clock.monotonicNanoseconds()
             let inconsistent = logs.reduce(0) { $0 + $1.inconsistent }
             try context.expect(
@@ -200,8 +214,10 @@ extension RateLimiterConformance {
                 "\(mode): \(inconsistent) inconsistent decisions (remaining outside 0...capacity, or contradicting the verdict), first: \(logs.compactMap(\.firstInconsistency).first ?? "")"
             )
             let bounds = SaturationRun.bounds(policy, logs, start: start, end: end)
-            try context.expect(bounds.admitted <= bounds.upper, "\(mode): over-admission in \(end - start) ns: \(bounds)")
-            try context.expect(bounds.admitted >= bounds.lower, "\(mode): under-admission in \(end - start) ns: \(bounds)")
+            try context.expect(
+                bounds.admitted <= bounds.upper, "\(mode): over-admission in \(end - start) ns: \(bounds)")
+            try context.expect(
+                bounds.admitted >= bounds.lower, "\(mode): under-admission in \(end - start) ns: \(bounds)")
         }
     }
 }

@@ -15,7 +15,8 @@ extension RateLimiterConformance {
             _ = limiter.acquire(context.key(key))
         }
         let baseline = limiter.statistics
-        try context.expect(baseline.trackedKeys <= maxKeys, "tracks \(baseline.trackedKeys) keys with maxKeys \(maxKeys)")
+        try context.expect(
+            baseline.trackedKeys <= maxKeys, "tracks \(baseline.trackedKeys) keys with maxKeys \(maxKeys)")
         // Round after round, let every tracked bucket refill, then add a few new keys: there are
         // always far more full buckets than new keys (in any partition of at least 8 keys), so
         // not one bucket that owes tokens may be evicted.
@@ -23,7 +24,9 @@ extension RateLimiterConformance {
         for round in 0..<32 {
             try context.advance(clock, 500 * nanosecondsPerMillisecond)
             for key in inserted..<(inserted + 8) {
-                try context.expect(limiter.acquire(context.key(key)), allowed: true, remaining: 9, "round \(round): new key \(key) in a table of full buckets")
+                try context.expect(
+                    limiter.acquire(context.key(key)), allowed: true, remaining: 9,
+                    "round \(round): new key \(key) in a table of full buckets")
             }
             inserted += 8
             let statistics = limiter.statistics
@@ -31,17 +34,23 @@ extension RateLimiterConformance {
                 statistics.evictedBuckets == baseline.evictedBuckets,
                 "round \(round): evicted buckets that still owed tokens while full ones could be dropped: before \(baseline), now \(statistics)"
             )
-            try context.expect(statistics.trackedKeys <= maxKeys, "round \(round): tracks \(statistics.trackedKeys) keys with maxKeys \(maxKeys)")
+            try context.expect(
+                statistics.trackedKeys <= maxKeys,
+                "round \(round): tracks \(statistics.trackedKeys) keys with maxKeys \(maxKeys)")
             try context.expect(
                 statistics.trackedKeys + statistics.expiredBuckets + statistics.evictedBuckets == inserted,
                 "round \(round): every one of \(inserted) buckets must be tracked, expired or evicted: \(statistics)"
             )
         }
-        try context.expect(limiter.statistics.expiredBuckets >= 32 * 8 - maxKeys / 2, "dropped too few full buckets: \(limiter.statistics)")
+        try context.expect(
+            limiter.statistics.expiredBuckets >= 32 * 8 - maxKeys / 2,
+            "dropped too few full buckets: \(limiter.statistics)")
         // A dropped full bucket answers exactly like a full one.
         try context.advance(clock, 500 * nanosecondsPerMillisecond)
         for key in 0..<inserted {
-            try context.expect(limiter.acquire(context.key(key), cost: 0), allowed: true, remaining: 10, resetAfter: 0, "key \(key) after its bucket refilled")
+            try context.expect(
+                limiter.acquire(context.key(key), cost: 0), allowed: true, remaining: 10, resetAfter: 0,
+                "key \(key) after its bucket refilled")
         }
     }
 
@@ -53,12 +62,15 @@ extension RateLimiterConformance {
         let limiter = try context.bounded(try context.limiter(policy, maxKeys: maxKeys, clock: clock))
         // The clock never moves: no bucket is ever full again, so each one dropped is an eviction.
         for key in 0..<keys {
-            try context.expect(limiter.acquire(context.key(key), cost: 3), allowed: true, remaining: 7, "new key \(key)")
+            try context.expect(
+                limiter.acquire(context.key(key), cost: 3), allowed: true, remaining: 7, "new key \(key)")
             let statistics = limiter.statistics
-            try context.expect(statistics.trackedKeys <= maxKeys, "tracks \(statistics.trackedKeys) keys with maxKeys \(maxKeys)")
+            try context.expect(
+                statistics.trackedKeys <= maxKeys, "tracks \(statistics.trackedKeys) keys with maxKeys \(maxKeys)")
         }
         let statistics = limiter.statistics
-        try context.expect(statistics.expiredBuckets == 0, "reported expired buckets while none was full: \(statistics)")
+        try context.expect(
+            statistics.expiredBuckets == 0, "reported expired buckets while none was full: \(statistics)")
         try context.expect(
             statistics.trackedKeys + statistics.evictedBuckets == keys,
             "every one of \(keys) buckets must be tracked or counted as evicted: \(statistics)"
@@ -67,9 +79,12 @@ extension RateLimiterConformance {
         var kept = 0
         for key in 0..<keys {
             let remaining = limiter.acquire(context.key(key), cost: 0).remaining
-            try context.expect(remaining == 7 || remaining == 10, "key \(key) peeks \(remaining) tokens: neither its state (7) nor a fresh bucket (10)")
+            try context.expect(
+                remaining == 7 || remaining == 10,
+                "key \(key) peeks \(remaining) tokens: neither its state (7) nor a fresh bucket (10)")
             if remaining == 7 { kept += 1 }
         }
-        try context.expect(kept == statistics.trackedKeys, "\(kept) keys kept their state but \(statistics.trackedKeys) are tracked")
+        try context.expect(
+            kept == statistics.trackedKeys, "\(kept) keys kept their state but \(statistics.trackedKeys) are tracked")
     }
 }

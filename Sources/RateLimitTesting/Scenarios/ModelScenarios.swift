@@ -32,7 +32,9 @@ extension RateLimiterConformance {
             try context.policy(3 << 32, 1 << 32, every: .milliseconds(100), .stepped),
         ]
         for (number, policy) in policies.enumerated() {
-            try self.replay(policy: policy, seed: 0xE90C_0000 + UInt64(number), steps: 2000, keys: 4, maximumStep: 40_000_000, context)
+            try self.replay(
+                policy: policy, seed: 0xE90C_0000 + UInt64(number), steps: 2000, keys: 4, maximumStep: 40_000_000,
+                context)
         }
     }
 
@@ -47,7 +49,8 @@ extension RateLimiterConformance {
         _ context: ScenarioContext<Key>
     ) throws(ConformanceFailure) {
         let clock = ManualClock()
-        let limiter = try context.limiter(policy, maxKeys: 64 * keys, clock: clock)  // far from the bound, even per shard
+        // maxKeys far from the bound, even per shard.
+        let limiter = try context.limiter(policy, maxKeys: 64 * keys, clock: clock)
         var models = Array(repeating: ReferenceBucket(policy: policy), count: keys)
         var random = SplitMix64(seed: seed)
         let interval = policy.interval.saturatingNanoseconds

@@ -42,7 +42,10 @@ private struct StaleLedger<Key: Hashable & Sendable> {
     private(set) var admitted: [Int: Int] = [:]
     private var forgiven: [Int: Int] = [:]
 
-    init(policy: BucketPolicy, clock: ScriptedClock, limiter: any BoundedRateLimiter<Key>, context: ScenarioContext<Key>, label: String) {
+    init(
+        policy: BucketPolicy, clock: ScriptedClock, limiter: any BoundedRateLimiter<Key>, context: ScenarioContext<Key>,
+        label: String
+    ) {
         self.policy = policy
         self.clock = clock
         self.limiter = limiter
@@ -89,7 +92,8 @@ private struct StaleLedger<Key: Hashable & Sendable> {
     /// bound grows by one window, the most an eviction may forgive.
     mutating func mayHaveEvictedWithStaleReading(_ key: Int) {
         let refill = self.policy.refill
-        let window = self.policy.mode == .stepped ? (self.policy.capacity + refill - 1) / refill * refill : self.policy.capacity
+        let window =
+            self.policy.mode == .stepped ? (self.policy.capacity + refill - 1) / refill * refill : self.policy.capacity
         self.forgiven[key, default: 0] += window
     }
 
@@ -98,7 +102,8 @@ private struct StaleLedger<Key: Hashable & Sendable> {
         let span = Int128((self.spansEngineReadings ? self.latest : last) - first)
         let interval = self.policy.interval.totalNanoseconds
         let refill = Int128(self.policy.refill)
-        let earned = self.policy.mode == .stepped ? refill * ((span + interval - 1) / interval) : refill * span / interval
+        let earned =
+            self.policy.mode == .stepped ? refill * ((span + interval - 1) / interval) : refill * span / interval
         return self.policy.capacity + Int(earned) + self.forgiven[key, default: 0]
     }
 
@@ -233,7 +238,9 @@ extension RateLimiterConformance {
             var ledger = try self.staleLedger(policy, maxKeys: 64, start: 0, "\(mode)", context)
             ledger.spansEngineReadings = true
             ledger.set(600 * ms)
-            try context.expect(ledger.take(0, cost: policy.capacity).isAllowed, "\(mode): key 0 denied its first, whole-bucket request at 0.6 s")
+            try context.expect(
+                ledger.take(0, cost: policy.capacity).isAllowed,
+                "\(mode): key 0 denied its first, whole-bucket request at 0.6 s")
             _ = ledger.take(1)
             ledger.set(1200 * ms)
             let fresh = ledger.take(2, cost: policy.capacity)
@@ -252,14 +259,20 @@ extension RateLimiterConformance {
     }
 
     /// Takes everything a bucket with a huge capacity holds, in whole-bucket-sized requests.
-    private func drainLarge(_ ledger: inout StaleLedger<Key>, _ key: Int, _ context: ScenarioContext<Key>) throws(ConformanceFailure) {
+    private func drainLarge(_ ledger: inout StaleLedger<Key>, _ key: Int, _ context: ScenarioContext<Key>)
+        throws(ConformanceFailure)
+    {
         for _ in 0..<4 {
             let available = ledger.take(key, cost: 0).remaining
             if available == 0 { return }
             let decision = ledger.take(key, cost: available)
-            try context.expect(decision.isAllowed, "\(ledger.label): key \(key) reported \(available) tokens, then denied them: \(decision)")
+            try context.expect(
+                decision.isAllowed,
+                "\(ledger.label): key \(key) reported \(available) tokens, then denied them: \(decision)")
         }
-        try context.expect(ledger.take(key, cost: 0).remaining == 0, "\(ledger.label): key \(key) still reports tokens after four whole takes")
+        try context.expect(
+            ledger.take(key, cost: 0).remaining == 0,
+            "\(ledger.label): key \(key) still reports tokens after four whole takes")
     }
 
     /// Hundreds of new keys at 15 s make the engine's table or index grow several times while a

@@ -28,12 +28,15 @@ struct RESPDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+        -> DecodingState
+    {
         let state = try self.decode(context: context, buffer: &buffer)
         if state == .needMoreData, buffer.readableBytes > 0 || self.parser.isInsideReply {
             let count = buffer.readableBytes
             buffer.moveReaderIndex(forwardBy: count)
-            throw RESPProtocolError(message: "the connection closed in the middle of a reply (\(count) bytes left unparsed)")
+            throw RESPProtocolError(
+                message: "the connection closed in the middle of a reply (\(count) bytes left unparsed)")
         }
         return state
     }
@@ -43,7 +46,8 @@ struct RESPDecoder: ByteToMessageDecoder {
         self.parser.statistics?.recordBuffered(bytes)
         let cap = self.parser.limits.maximumBufferedBytes
         guard bytes <= cap else {
-            throw RESPProtocolError(message: "\(bytes) bytes buffered without completing a reply item: must stay in 0...\(cap)")
+            throw RESPProtocolError(
+                message: "\(bytes) bytes buffered without completing a reply item: must stay in 0...\(cap)")
         }
     }
 }

@@ -55,7 +55,7 @@ package enum RESPEncoder {
             buffer.writeInteger(UInt8(ascii: "0"))
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 24 ASCII digits, reversed
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // up to 24 ASCII digits, reversed
         var count = 0
         withUnsafeMutableBytes(of: &digits) { raw in
             while magnitude > 0 {
@@ -70,6 +70,6 @@ package enum RESPEncoder {
     }
 
     private static func writeCRLF(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt16(0x0D0A))  // "\r\n", big-endian by default
+        buffer.writeInteger(UInt16(0x0D0A)) // "\r\n", big-endian by default
     }
 }

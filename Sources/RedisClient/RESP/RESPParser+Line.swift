@@ -8,7 +8,9 @@ extension RESPParser {
     /// garbage and overlong lines are rejected without waiting for a CRLF that may never come.
     ///
     /// - Complexity: O(new bytes): scanning resumes where the previous call stopped.
-    mutating func line(from buffer: inout ByteBuffer, examined: inout Int) throws(RESPProtocolError) -> (type: UInt8, content: ByteBuffer)? {
+    mutating func line(from buffer: inout ByteBuffer, examined: inout Int) throws(RESPProtocolError) -> (
+        type: UInt8, content: ByteBuffer
+    )? {
         let view = buffer.readableBytesView
         guard let type = view.first else { return nil }
         if self.scanned == 0 {
@@ -16,7 +18,8 @@ extension RESPParser {
             switch type {
             case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "$"), UInt8(ascii: "*"): break
             default:
-                throw RESPProtocolError(message: "unexpected type byte \(Self.render(type)): a RESP2 reply starts with one of + - : $ *")
+                throw RESPProtocolError(
+                    message: "unexpected type byte \(Self.render(type)): a RESP2 reply starts with one of + - : $ *")
             }
             self.scanned = 1
         }
@@ -60,24 +63,28 @@ extension RESPParser {
         let negative = digits.first == UInt8(ascii: "-")
         if negative { digits = digits.dropFirst() }
         guard !digits.isEmpty, digits.count <= 19 else {
-            throw RESPProtocolError(message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": expected a decimal integer")
+            throw RESPProtocolError(
+                message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": expected a decimal integer")
         }
         // Accumulated as a negative number, whose range reaches one further: Int64.min parses.
         var value: Int64 = 0
         for byte in digits {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
-                throw RESPProtocolError(message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": expected a decimal integer")
+                throw RESPProtocolError(
+                    message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": expected a decimal integer")
             }
             let (scaled, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = scaled.subtractingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
             guard !overflow1, !overflow2 else {
-                throw RESPProtocolError(message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": outside the 64-bit range")
+                throw RESPProtocolError(
+                    message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": outside the 64-bit range")
             }
             value = sum
         }
         if negative { return value }
         guard value != .min else {
-            throw RESPProtocolError(message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": outside the 64-bit range")
+            throw RESPProtocolError(
+                message: "\(what) \"\(String(decoding: bytes, as: UTF8.self))\": outside the 64-bit range")
         }
         return -value
     }

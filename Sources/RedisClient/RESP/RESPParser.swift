@@ -53,7 +53,9 @@ package struct RESPParser: Sendable {
         while true {
             let value: RESPValue
             if let length = self.bulkLength {
-                guard let payload = try self.bulkPayload(length: length, from: &buffer, examined: &examined) else { return nil }
+                guard let payload = try self.bulkPayload(length: length, from: &buffer, examined: &examined) else {
+                    return nil
+                }
                 value = payload
             } else {
                 guard let (type, line) = try self.line(from: &buffer, examined: &examined) else { return nil }
@@ -102,7 +104,7 @@ package struct RESPParser: Sendable {
             }
             self.bulkLength = Int(length)
             return nil
-        default:  // '*': `line(from:)` admits only the five type bytes
+        default: // '*': `line(from:)` admits only the five type bytes
             let count = try Self.integer(line, what: "array length")
             if count == -1 { return .array(nil) }
             let cap = self.limits.maximumArrayCount
@@ -127,7 +129,9 @@ package struct RESPParser: Sendable {
     }
 
     /// A bulk string's payload once it and its CRLF are all in `buffer`, consumed; `nil` before.
-    private mutating func bulkPayload(length: Int, from buffer: inout ByteBuffer, examined: inout Int) throws(RESPProtocolError) -> RESPValue? {
+    private mutating func bulkPayload(length: Int, from buffer: inout ByteBuffer, examined: inout Int)
+        throws(RESPProtocolError) -> RESPValue?
+    {
         guard buffer.readableBytes >= length + 2 else { return nil }
         examined += length + 2
         let bytes = buffer.readBytes(length: length) ?? []
@@ -139,6 +143,7 @@ package struct RESPParser: Sendable {
     }
 
     static func render(_ byte: UInt8) -> String {
-        byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "0x" + String(byte, radix: 16, uppercase: true)
+        byte >= 0x20 && byte < 0x7F
+            ? "'\(Character(Unicode.Scalar(byte)))'" : "0x" + String(byte, radix: 16, uppercase: true)
     }
 }

@@ -42,9 +42,14 @@ final class CapturedLogs: Sendable {
 
         func log(event: LogEvent) {
             let metadata = self.metadata.merging(event.metadata ?? [:]) { $1 }
-            let full = ([event.message.description] + metadata.map { "\($0.key)=\($0.value)" } + [event.error.map { "\($0)" } ?? ""])
+            let full =
+                ([event.message.description] + metadata.map { "\($0.key)=\($0.value)" } + [
+                    event.error.map { "\($0)" } ?? ""
+                ])
                 .joined(separator: " ")
-            self.logs.entries.withLockedValue { $0.append(Entry(level: event.level, message: event.message.description, full: full)) }
+            self.logs.entries.withLockedValue {
+                $0.append(Entry(level: event.level, message: event.message.description, full: full))
+            }
         }
     }
 }

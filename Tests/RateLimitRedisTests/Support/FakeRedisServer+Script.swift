@@ -56,8 +56,10 @@ extension FakeRedisServer {
 
     static func addScriptHandlers(to channel: any Channel, connection: Int, script: @escaping Script) throws {
         // Commands, not replies: larger caps than a client's (SCRIPT LOAD carries the script).
-        let limits = RESPLimits(maximumLineLength: 4096, maximumBulkLength: 1 << 20, maximumArrayCount: 1024, maximumDepth: 2)
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder(parser: RESPParser(limits: limits))))
+        let limits = RESPLimits(
+            maximumLineLength: 4096, maximumBulkLength: 1 << 20, maximumArrayCount: 1024, maximumDepth: 2)
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(RESPDecoder(parser: RESPParser(limits: limits))))
         try channel.pipeline.syncOperations.addHandler(ScriptHandler(connection: connection, script: script))
     }
 

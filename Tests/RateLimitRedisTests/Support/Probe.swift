@@ -28,11 +28,17 @@ struct Probe {
     /// One request at the scripted time, checked against the reference; returns the decision for
     /// further, hand-computed checks.
     @discardableResult
-    mutating func acquire(_ cost: Int = 1, _ what: @autoclosure () -> String = "", sourceLocation: SourceLocation = #_sourceLocation) async throws -> RateLimitDecision {
+    mutating func acquire(
+        _ cost: Int = 1, _ what: @autoclosure () -> String = "", sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> RateLimitDecision {
         let (decision, used) = try await self.limiter.acquire(self.key, cost: cost, atMicroseconds: self.now)
-        #expect(used == self.now, "\(what()): the script used \(used) µs, not the scripted \(self.now) µs", sourceLocation: sourceLocation)
+        #expect(
+            used == self.now, "\(what()): the script used \(used) µs, not the scripted \(self.now) µs",
+            sourceLocation: sourceLocation)
         let expected = self.reference.acquire(cost: cost, at: used * 1000)
-        #expect(decision == expected, "\(what()) at \(used) µs, cost \(cost): expected \(expected); got \(decision)", sourceLocation: sourceLocation)
+        #expect(
+            decision == expected, "\(what()) at \(used) µs, cost \(cost): expected \(expected); got \(decision)",
+            sourceLocation: sourceLocation)
         return decision
     }
 }
@@ -48,7 +54,8 @@ func expectDecision(
     _ what: String,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    var matches = decision.isAllowed == allowed && decision.remaining == remaining && decision.exceedsCapacity == exceedsCapacity
+    var matches =
+        decision.isAllowed == allowed && decision.remaining == remaining && decision.exceedsCapacity == exceedsCapacity
     if let retryAfter { matches = matches && decision.retryAfterNanoseconds == retryAfter }
     if let resetAfter { matches = matches && decision.resetAfterNanoseconds == resetAfter }
     #expect(
@@ -68,7 +75,8 @@ func makeLimiter(
 ) throws -> RedisRateLimiter<String> {
     var configuration = server.configuration(prefix: prefix)
     configure(&configuration)
-    return try RedisRateLimiter<String>(policy: policy, configuration: configuration, failurePolicy: failurePolicy, logger: quietLogger)
+    return try RedisRateLimiter<String>(
+        policy: policy, configuration: configuration, failurePolicy: failurePolicy, logger: quietLogger)
 }
 
 let ms: Int64 = 1_000_000
@@ -76,4 +84,3 @@ let s: Int64 = 1_000_000_000
 /// Microseconds per millisecond and per second, for scripted times.
 let msUs: Int64 = 1000
 let sUs: Int64 = 1_000_000
-

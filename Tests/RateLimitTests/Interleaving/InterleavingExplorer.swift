@@ -1,10 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CRateLimitShims
+
 @testable import RateLimit
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 // A deterministic interleaving explorer in the spirit of Lincheck's model checker and Rust's loom,
 // sized to this package: every caller runs on its own thread, exactly one thread runs at a time,
@@ -89,11 +91,13 @@ final class InterleavingExplorer: @unchecked Sendable {
         for index in 0..<threads {
             let context = Unmanaged.passRetained(WorkerContext(explorer: self, index: index)).toOpaque()
             var thread = pthread_t()
-            let created = pthread_create(&thread, nil, { raw in
-                let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                context.explorer.workerLoop(context.index)
-                return nil
-            }, context)
+            let created = pthread_create(
+                &thread, nil,
+                { raw in
+                    let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                    context.explorer.workerLoop(context.index)
+                    return nil
+                }, context)
             precondition(created == 0, "pthread_create failed: \(created)")
             self.workers.append(thread)
         }
@@ -171,7 +175,9 @@ final class InterleavingExplorer: @unchecked Sendable {
         // A thread that has not started runs to its first point before any choice is made: up to
         // there it only hashes its key and reads its scripted clock, which commutes with anything
         // another thread does, so choosing when it starts would only repeat schedules.
-        if let unstarted = (0..<self.threadCount).first(where: { if case .ready = self.status[$0] { return true } else { return false } }) {
+        if let unstarted = (0..<self.threadCount).first(where: {
+            if case .ready = self.status[$0] { return true } else { return false }
+        }) {
             self.log.append("\(Self.name(unstarted))@start")
             if unstarted != me { self.handOff(from: me, to: unstarted) }
             return
@@ -188,7 +194,8 @@ final class InterleavingExplorer: @unchecked Sendable {
                 return true
             }
             if !unfinished.isEmpty {
-                self.fail("deadlock: threads \(unfinished) are all blocked (\(unfinished.map { "\(self.status[$0])" }))")
+                self.fail(
+                    "deadlock: threads \(unfinished) are all blocked (\(unfinished.map { "\(self.status[$0])" }))")
                 // Leave the blocked workers parked: the exploration is over.
             }
             next = Self.main
@@ -198,7 +205,9 @@ final class InterleavingExplorer: @unchecked Sendable {
             if depth < self.prefix.count {
                 position = self.prefix[depth]
                 if enabled != self.expectedEnabled[depth] {
-                    self.fail("nondeterminism at depth \(depth): enabled \(enabled), previously \(self.expectedEnabled[depth])")
+                    self.fail(
+                        "nondeterminism at depth \(depth): enabled \(enabled), previously \(self.expectedEnabled[depth])"
+                    )
                     position = 0
                 }
             }
@@ -278,7 +287,9 @@ final class InterleavingExplorer: @unchecked Sendable {
         let invoked = self.sequence
         let decision = limiter.acquire(key, cost: operation.cost)
         self.sequence += 1
-        self.history.entries.append(.operation(thread: thread, operation: operation, decision: decision, invoked: invoked, responded: self.sequence))
+        self.history.entries.append(
+            .operation(
+                thread: thread, operation: operation, decision: decision, invoked: invoked, responded: self.sequence))
         if thread == Self.main {
             self.recorder.operation = nil
         } else {
@@ -340,7 +351,9 @@ private final class WorkerController: InterleavingController {
     }
 
     func reach(_ point: InterleavingPoint) { self.explorer.pause(self.index, at: point) }
-    func block(_ point: InterleavingPoint, until ready: () -> Bool) { self.explorer.block(self.index, at: point, until: ready) }
+    func block(_ point: InterleavingPoint, until ready: () -> Bool) {
+        self.explorer.block(self.index, at: point, until: ready)
+    }
     func record(_ event: InterleavingEvent) { self.explorer.record(self.index, event) }
     var reading: Int64 { self.explorer.reading(self.index) }
 }

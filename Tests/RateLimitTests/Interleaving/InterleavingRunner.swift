@@ -1,6 +1,7 @@
 import CRateLimitShims
-@testable import RateLimit
 import RateLimitTesting
+
+@testable import RateLimit
 
 /// What exploring a scenario found.
 struct ExplorationOutcome: CustomStringConvertible {
@@ -30,13 +31,19 @@ enum InterleavingRunner {
             RealThreads.run(1) { _ in
                 let cpu = crl_current_cpu()
                 let pinned = crl_pin_current_thread(cpu) == 0
-                result.update(0) { $0 = Result { () throws(InterleavingFailure) in try self.exploreHere(scenario, limit: limit, cpu: pinned ? cpu : nil) } }
+                result.update(0) {
+                    $0 = Result { () throws(InterleavingFailure) in
+                        try self.exploreHere(scenario, limit: limit, cpu: pinned ? cpu : nil)
+                    }
+                }
             }
             return result.all[0]!
         }.get()
     }
 
-    private static func exploreHere(_ scenario: InterleavingScenario, limit: Int, cpu: Int32?) throws(InterleavingFailure) -> ExplorationOutcome {
+    private static func exploreHere(_ scenario: InterleavingScenario, limit: Int, cpu: Int32?)
+        throws(InterleavingFailure) -> ExplorationOutcome
+    {
         let explorer = InterleavingExplorer(threads: scenario.callers.count, cpu: cpu)
         if scenario.graceFree { explorer.inertPoints = InterleavingExplorer.readSectionPoints }
         var outcome = ExplorationOutcome(scenario: scenario.description)
@@ -47,26 +54,30 @@ enum InterleavingRunner {
         repeat {
             var statistics: RateLimiterStatistics?
             do {
-            try explorer.execute(
-                start: scenario.start,
-                making: scenario.makeLimiter,
-                setUp: { limiter in
-                    for operation in scenario.setUp {
-                        explorer.perform(operation, thread: InterleavingExplorer.main, on: limiter, key: scenario.key(operation.key))
+                try explorer.execute(
+                    start: scenario.start,
+                    making: scenario.makeLimiter,
+                    setUp: { limiter in
+                        for operation in scenario.setUp {
+                            explorer.perform(
+                                operation, thread: InterleavingExplorer.main, on: limiter,
+                                key: scenario.key(operation.key))
+                        }
+                    },
+                    work: { limiter, thread in
+                        for operation in scenario.callers[thread] {
+                            explorer.perform(operation, thread: thread, on: limiter, key: scenario.key(operation.key))
+                        }
+                    },
+                    tearDown: { limiter in
+                        for operation in scenario.tearDown {
+                            explorer.perform(
+                                operation, thread: InterleavingExplorer.main, on: limiter,
+                                key: scenario.key(operation.key))
+                        }
+                        statistics = limiter.statistics
                     }
-                },
-                work: { limiter, thread in
-                    for operation in scenario.callers[thread] {
-                        explorer.perform(operation, thread: thread, on: limiter, key: scenario.key(operation.key))
-                    }
-                },
-                tearDown: { limiter in
-                    for operation in scenario.tearDown {
-                        explorer.perform(operation, thread: InterleavingExplorer.main, on: limiter, key: scenario.key(operation.key))
-                    }
-                    statistics = limiter.statistics
-                }
-            )
+                )
             } catch {
                 throw InterleavingFailure(description: "\(scenario): the engine could not be made: \(error)")
             }
@@ -80,7 +91,8 @@ enum InterleavingRunner {
             let initial = SequentialModel(policy: scenario.policy, epoch: scenario.start, partitions: partitions)
             guard let final = checker.check(explorer.history, initial: initial) else {
                 throw InterleavingFailure(
-                    description: "\(scenario): no sequential order explains the decisions; schedule: \(schedule); history: \(Self.describe(explorer.history))"
+                    description:
+                        "\(scenario): no sequential order explains the decisions; schedule: \(schedule); history: \(Self.describe(explorer.history))"
                 )
             }
             let events = explorer.history.entries.compactMap { entry -> InterleavingEvent? in
@@ -89,14 +101,19 @@ enum InterleavingRunner {
             }
             let expired = events.filter { if case .expired = $0 { return true } else { return false } }.count
             let evicted = events.filter { if case .evicted = $0 { return true } else { return false } }.count
-            if let statistics, statistics.trackedKeys != final.trackedKeys || statistics.expiredBuckets != expired || statistics.evictedBuckets != evicted {
+            if let statistics,
+                statistics.trackedKeys != final.trackedKeys || statistics.expiredBuckets != expired
+                    || statistics.evictedBuckets != evicted
+            {
                 throw InterleavingFailure(
-                    description: "\(scenario): the engine reports \(statistics); the model tracks \(final.trackedKeys) keys after \(expired) drops and \(evicted) evictions; schedule: \(schedule)"
+                    description:
+                        "\(scenario): the engine reports \(statistics); the model tracks \(final.trackedKeys) keys after \(expired) drops and \(evicted) evictions; schedule: \(schedule)"
                 )
             }
             if scenario.witness(explorer.history, explorer.log) { outcome.witnessed += 1 }
             if outcome.schedules >= limit {
-                throw InterleavingFailure(description: "\(scenario): more than \(limit) schedules; make the scenario smaller")
+                throw InterleavingFailure(
+                    description: "\(scenario): more than \(limit) schedules; make the scenario smaller")
             }
         } while explorer.advance()
         return outcome

@@ -40,7 +40,8 @@ struct InterleavingScenario: Sendable, CustomStringConvertible {
         // The scenarios pin the shard count (the registry builds the default one); every other
         // engine comes from the registry, so a new engine is explored without an edit here.
         if self.engine == .sharded {
-            return try ShardedRateLimiter(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock(), shards: self.shards)
+            return try ShardedRateLimiter(
+                policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock(), shards: self.shards)
         }
         return try self.engine.make(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
     }

@@ -64,7 +64,10 @@ extension InterleavingScenario {
                 [Operation(key: 1, cost: 5, at: 12_500 * ms), Operation(key: 3, cost: 1, at: 12_500 * ms)],
                 [Operation(key: 2, cost: 1, at: 15 * s), Operation(key: 1, cost: 4, at: 15 * s)],
             ],
-            tearDown: [Operation(key: 1, cost: 0, at: 15 * s), Operation(key: 1, cost: 10, at: 15 * s), Operation(key: 1, cost: 5, at: 15 * s)],
+            tearDown: [
+                Operation(key: 1, cost: 0, at: 15 * s), Operation(key: 1, cost: 10, at: 15 * s),
+                Operation(key: 1, cost: 5, at: 15 * s),
+            ],
             graceFree: true,
             witness: { history, _ in history.event(during: 0, isExpired(1)) }
         )
@@ -129,7 +132,8 @@ extension InterleavingScenario {
             witness: { _, log in
                 // A probed (or retried) between the copy and the clear of the shift.
                 guard let copied = log.firstIndex(of: "B@shiftCopied") else { return false }
-                return log[..<copied].contains { $0.hasPrefix("A@") } && log[copied...].contains("A@probed") || log.contains("A@lock")
+                return log[..<copied].contains { $0.hasPrefix("A@") } && log[copied...].contains("A@probed")
+                    || log.contains("A@lock")
             }
         )
     }
@@ -208,7 +212,10 @@ extension InterleavingScenario {
             maxKeys: 16,
             start: 10 * s,
             setUp: [],
-            callers: [[Operation(key: 1, cost: 4, at: 10 * s), Operation(key: 1, cost: 4, at: 10 * s)], [Operation(key: 1, cost: 3, at: 10 * s)]],
+            callers: [
+                [Operation(key: 1, cost: 4, at: 10 * s), Operation(key: 1, cost: 4, at: 10 * s)],
+                [Operation(key: 1, cost: 3, at: 10 * s)],
+            ],
             tearDown: [Operation(key: 1, cost: 0, at: 10 * s)],
             graceFree: true,
             witness: { _, log in log.contains("A@lock") && log.contains("B@lock") }
@@ -224,7 +231,10 @@ extension InterleavingScenario {
             maxKeys: 16,
             start: 10 * s,
             setUp: [Operation(key: 1, cost: 9, at: 10 * s)],
-            callers: [[Operation(key: 1, cost: 2, at: 12 * s)], [Operation(key: 1, cost: 1, at: 10 * s), Operation(key: 1, cost: 1, at: 10 * s)]],
+            callers: [
+                [Operation(key: 1, cost: 2, at: 12 * s)],
+                [Operation(key: 1, cost: 1, at: 10 * s), Operation(key: 1, cost: 1, at: 10 * s)],
+            ],
             tearDown: [Operation(key: 1, cost: 0, at: 12 * s)],
             graceFree: true,
             witness: { _, log in log.filter { $0.hasSuffix("@beforeCompareExchange") }.count >= 2 }
@@ -242,7 +252,10 @@ extension InterleavingScenario {
             maxKeys: 2,
             start: 10 * s,
             setUp: [Operation(key: 1, cost: 10, at: 10 * s), Operation(key: 3, cost: 2, at: 10 * s)],
-            callers: [[Operation(key: 4, cost: 1, at: 15 * s)], [Operation(key: 2, cost: 1, at: 15 * s), Operation(key: 1, cost: 0, at: 12 * s)]],
+            callers: [
+                [Operation(key: 4, cost: 1, at: 15 * s)],
+                [Operation(key: 2, cost: 1, at: 15 * s), Operation(key: 1, cost: 0, at: 12 * s)],
+            ],
             tearDown: [1, 2, 3, 4].map { Operation(key: $0, cost: 0, at: 15 * s) },
             graceFree: true,
             witness: { _, log in log.contains("A@lock") && log.contains("B@lock") }

@@ -8,7 +8,9 @@ import Testing
 /// One scenario at a time (each keeps a core busy), each on threads of its own.
 @Suite("Interleavings", .serialized)
 struct InterleavingTests {
-    @Test("every schedule is linearizable", arguments: InterleavingScenario.all.filter { !ThreadSanitizer.isActive || !$0.heavy })
+    @Test(
+        "every schedule is linearizable",
+        arguments: InterleavingScenario.all.filter { !ThreadSanitizer.isActive || !$0.heavy })
     func everySchedule(_ scenario: InterleavingScenario) async throws {
         let outcome = try await InterleavingRunner.explore(scenario)
         print("interleavings: \(outcome)")

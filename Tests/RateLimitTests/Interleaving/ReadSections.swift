@@ -23,8 +23,11 @@ struct ReadSections {
             self.awaited[writer] = self.running.filter { $0 != writer }.map { ($0, self.begun[$0, default: 0]) }
             return nil
         }
-        let late = (self.awaited.removeValue(forKey: writer) ?? []).filter { self.running.contains($0.thread) && self.begun[$0.thread] == $0.section }
+        let late = (self.awaited.removeValue(forKey: writer) ?? []).filter {
+            self.running.contains($0.thread) && self.begun[$0.thread] == $0.section
+        }
         guard let first = late.first else { return nil }
-        return "the grace period of \(InterleavingExplorer.name(writer)) ended while \(InterleavingExplorer.name(first.thread)), in a read section since before it began, still ran"
+        return
+            "the grace period of \(InterleavingExplorer.name(writer)) ended while \(InterleavingExplorer.name(first.thread)), in a read section since before it began, still ran"
     }
 }

@@ -38,7 +38,8 @@ struct SequentialModel: Hashable {
     mutating func decide(_ operation: Operation, partition: Int) -> RateLimitDecision {
         let now = self.ticks(operation.reading, in: partition)
         let epochTicks = Int128(self.partitions[partition].epoch) * Int128(self.arithmetic.ticksPerNanosecond)
-        let stored = self.partitions[partition].stored[operation.key] ?? max(self.partitions[partition].floor, epochTicks)
+        let stored =
+            self.partitions[partition].stored[operation.key] ?? max(self.partitions[partition].floor, epochTicks)
         let debt = max(0, stored - now)
         let outcome = self.arithmetic.decide(debt: Int64(debt), cost: operation.cost)
         if let newDebt = outcome.newDebt {
@@ -59,11 +60,12 @@ struct SequentialModel: Hashable {
             guard let key, let stored = self.partitions[partition].stored[key] else { return false }
             self.partitions[partition].stored[key] = nil
             // Forgives at most one window, even with a stale reading.
-            self.partitions[partition].floor = max(self.partitions[partition].floor, now, stored - Int128(self.arithmetic.windowTicks))
+            self.partitions[partition].floor = max(
+                self.partitions[partition].floor, now, stored - Int128(self.arithmetic.windowTicks))
         case .rebased:
             self.partitions[partition].epoch = max(self.partitions[partition].epoch, operation.reading)
         case .readSection, .gracePeriod:
-            break  // checked by the explorer itself, never part of a history
+            break // checked by the explorer itself, never part of a history
         }
         return true
     }
@@ -91,7 +93,8 @@ struct LinearizabilityChecker {
     func check(_ history: History, initial: SequentialModel) -> SequentialModel? {
         let items = history.entries.map { entry -> Item in
             switch entry {
-            case .operation(_, _, _, let invoked, let responded): Item(invoked: invoked, responded: responded, entry: entry)
+            case .operation(_, _, _, let invoked, let responded):
+                Item(invoked: invoked, responded: responded, entry: entry)
             case .event(_, _, let at): Item(invoked: at, responded: at, entry: entry)
             }
         }
