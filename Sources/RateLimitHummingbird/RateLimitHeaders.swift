@@ -1,4 +1,5 @@
 public import HTTPTypes
+import HTTPTypes
 import RateLimit
 
 extension HTTPField.Name {

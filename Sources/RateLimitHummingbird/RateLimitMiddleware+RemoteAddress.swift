@@ -1,4 +1,5 @@
 public import Hummingbird
+import Logging
 public import Logging
 public import Metrics
 public import RateLimit

@@ -1,4 +1,6 @@
+import HTTPTypes
 public import Hummingbird
+import Logging
 public import Logging
 public import Metrics
 public import RateLimit

@@ -1,4 +1,6 @@
+import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The small JSON responses that ``RateLimitMiddleware`` answers with instead of calling the
 /// handler. Bodies are rendered from integers and fixed text, so no encoder runs per request.

@@ -1,3 +1,4 @@
+import HTTPTypes
 public import HTTPTypes
 public import RateLimit
 

@@ -1,3 +1,4 @@
+import HTTPTypes
 public import HTTPTypes
 
 /// What ``RateLimitMiddleware`` does with a request whose client cannot be identified: no
