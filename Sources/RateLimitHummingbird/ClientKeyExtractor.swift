@@ -1,4 +1,3 @@
-import HTTPTypes
 public import HTTPTypes
 public import Hummingbird
 public import RateLimit

@@ -1,5 +1,4 @@
 public import HTTPTypes
-import HTTPTypes
 import RateLimit
 
 extension HTTPField.Name {

@@ -1,5 +1,4 @@
 public import Hummingbird
-import Logging
 public import Logging
 public import Metrics
 public import RateLimit

@@ -1,6 +1,5 @@
 import HTTPTypes
 public import Hummingbird
-import Logging
 public import Logging
 public import Metrics
 public import RateLimit

@@ -1,4 +1,3 @@
-import HTTPTypes
 public import HTTPTypes
 
 /// What ``RateLimitMiddleware`` does with a request whose client cannot be identified: no

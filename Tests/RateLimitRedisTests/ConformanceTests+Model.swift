@@ -41,8 +41,7 @@ extension ConformanceTests {
         let policy = limiter.policy
         var models = Array(repeating: ReferenceBucket(policy: policy), count: keys)
         var random = SplitMix64(seed: seed)
-        let (seconds, attoseconds) = policy.interval.components
-        let interval = Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
+        let interval = policy.interval.totalNanoseconds
         let perTokenUs = Int64(max(1, interval / Int128(policy.refill) / 1000))
         let windowUs = Int64(
             min(Int128(policy.capacity) * interval / Int128(policy.refill) / 1000 + 1, Int128(1) << 44))
@@ -57,14 +56,7 @@ extension ConformanceTests {
             default: advance = Int64.random(in: 0...(10 * windowUs), using: &random)
             }
             now = min(now + advance, (1 << 52))
-            let cost: Int
-            switch random.next() % 20 {
-            case 0..<8: cost = 1
-            case 8..<11: cost = 0
-            case 11..<14: cost = min(2, policy.capacity)
-            case 14..<19: cost = Int.random(in: 1...policy.capacity, using: &random)
-            default: cost = policy.capacity + 1
-            }
+            let cost = policy.randomModelCost(using: &random)
             let key = Int(random.next() % UInt64(keys))
             let (decision, used) = try await limiter.acquire("k\(key)", cost: cost, atMicroseconds: now)
             let expected = models[key].acquire(cost: cost, at: used * 1000)

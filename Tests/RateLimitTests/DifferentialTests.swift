@@ -35,9 +35,7 @@ struct DifferentialTests {
         var models = [String: ReferenceBucket]()
         var generator = SplitMix64(seed: seed)
         var now: Int64 = 0
-        let interval =
-            Int64(policy.interval.components.seconds) * 1_000_000_000 + policy.interval.components.attoseconds
-            / 1_000_000_000
+        let interval = policy.interval.saturatingNanoseconds
         for step in 0..<20_000 {
             let advance = generator.next() % 3 == 0 ? Int64(generator.next() % UInt64(2 * interval + 1)) : 0
             try clock.advance(nanoseconds: advance)

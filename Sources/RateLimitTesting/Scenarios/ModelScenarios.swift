@@ -69,14 +69,7 @@ extension RateLimiterConformance {
             let delta = min(advance, maximumStep ?? .max)
             try context.advance(clock, delta)
             now += delta
-            let cost: Int
-            switch random.next() % 20 {
-            case 0..<8: cost = 1
-            case 8..<11: cost = 0
-            case 11..<14: cost = min(2, policy.capacity)
-            case 14..<19: cost = Int.random(in: 1...policy.capacity, using: &random)
-            default: cost = policy.capacity + 1
-            }
+            let cost = policy.randomModelCost(using: &random)
             let key = Int(random.next() % UInt64(keys))
             let decision = limiter.acquire(context.key(key), cost: cost)
             let expected = models[key].acquire(cost: cost, at: now)
@@ -84,6 +77,20 @@ extension RateLimiterConformance {
                 decision == expected,
                 "\(policy), seed \(seed), step \(step) (t = \(now) ns, key \(key), cost \(cost)): expected \(expected); got \(decision)"
             )
+        }
+    }
+}
+
+extension BucketPolicy {
+    /// A request cost for the model scenarios: mostly 1, then 0 (a peek), 2, any cost up to the
+    /// capacity, and capacity + 1 (always denied) — every branch of a decision, on any engine.
+    package func randomModelCost(using random: inout SplitMix64) -> Int {
+        switch random.next() % 20 {
+        case 0..<8: 1
+        case 8..<11: 0
+        case 11..<14: min(2, self.capacity)
+        case 14..<19: Int.random(in: 1...self.capacity, using: &random)
+        default: self.capacity + 1
         }
     }
 }
