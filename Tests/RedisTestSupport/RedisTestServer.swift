@@ -95,7 +95,7 @@ package final class RedisTestServer: @unchecked Sendable {
         // Generous: with the whole suite running in parallel on two cores, a start can take seconds.
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if Self.answersPing(port: self.port) { return }
+            if await Self.answersPing(port: self.port) { return }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -154,7 +154,12 @@ package final class RedisTestServer: @unchecked Sendable {
 
     /// Whether a server on `port` answers an inline `PING`: `+PONG`, or `-NOAUTH` from one that
     /// wants a password first — either way it is up.
-    private static func answersPing(port: Int) -> Bool {
+    ///
+    /// Never blocks its thread: this runs on Swift's cooperative pool (one thread per core), where
+    /// a blocking `recv` on a server that has accepted but not yet answered stalled every other
+    /// test for seconds. The connect is to loopback, so it completes or is refused at once; the
+    /// reply is polled without waiting (`MSG_DONTWAIT`), with async sleeps in between.
+    private static func answersPing(port: Int) async -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
@@ -165,14 +170,22 @@ package final class RedisTestServer: @unchecked Sendable {
             }
         }
         guard connected == 0 else { return false }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = "PING\r\n".withCString { send(descriptor, $0, strlen($0), 0) }
+        _ = "PING\r\n".withCString { send(descriptor, $0, strlen($0), Int32(MSG_DONTWAIT)) }
         var reply = [UInt8](repeating: 0, count: 64)
-        let count = reply.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return false }
-        let text = String(decoding: reply[..<count], as: UTF8.self)
-        return text.hasPrefix("+PONG") || text.hasPrefix("-NOAUTH")
+        // A second for the reply; `start()` probes again until its own deadline.
+        let deadline = ContinuousClock.now + .seconds(1)
+        while ContinuousClock.now < deadline {
+            let count = reply.withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            }
+            if count > 0 {
+                let text = String(decoding: reply[..<count], as: UTF8.self)
+                return text.hasPrefix("+PONG") || text.hasPrefix("-NOAUTH")
+            }
+            guard count < 0, errno == EAGAIN || errno == EWOULDBLOCK else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
     }
 
     private static func loopback(port: Int) -> sockaddr_in {
