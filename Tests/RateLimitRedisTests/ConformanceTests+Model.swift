@@ -48,13 +48,7 @@ extension ConformanceTests {
         var now: Int64 = 1_000_000
         var failures = 0
         for step in 0..<steps {
-            let advance: Int64
-            switch random.next() % 20 {
-            case 0..<10: advance = 0
-            case 10..<16: advance = Int64.random(in: 0...perTokenUs, using: &random)
-            case 16..<19: advance = Int64.random(in: 0...(2 * windowUs), using: &random)
-            default: advance = Int64.random(in: 0...(10 * windowUs), using: &random)
-            }
+            let advance = random.modelAdvance(perToken: perTokenUs, window: windowUs)
             now = min(now + advance, (1 << 52))
             let cost = policy.randomModelCost(using: &random)
             let key = Int(random.next() % UInt64(keys))

@@ -59,13 +59,7 @@ extension RateLimiterConformance {
         let window = Int64(min(Int128(policy.capacity) * Int128(interval) / Int128(policy.refill) + 1, Int128(1) << 50))
         var now: Int64 = 0
         for step in 0..<steps {
-            let advance: Int64
-            switch random.next() % 20 {
-            case 0..<10: advance = 0
-            case 10..<16: advance = Int64.random(in: 0...perToken, using: &random)
-            case 16..<19: advance = Int64.random(in: 0...(2 * window), using: &random)
-            default: advance = Int64.random(in: 0...(10 * window), using: &random)
-            }
+            let advance = random.modelAdvance(perToken: perToken, window: window)
             let delta = min(advance, maximumStep ?? .max)
             try context.advance(clock, delta)
             now += delta
@@ -91,6 +85,20 @@ extension BucketPolicy {
         case 11..<14: min(2, self.capacity)
         case 14..<19: Int.random(in: 1...self.capacity, using: &random)
         default: self.capacity + 1
+        }
+    }
+}
+
+extension SplitMix64 {
+    /// A time step for the model scenarios, in the caller's unit: half the time none, else up to
+    /// one token's time, two windows (`window`: the time to refill from empty) or ten — so that
+    /// sequences cover bursts, partial refills and long idle gaps.
+    package mutating func modelAdvance(perToken: Int64, window: Int64) -> Int64 {
+        switch self.next() % 20 {
+        case 0..<10: 0
+        case 10..<16: Int64.random(in: 0...perToken, using: &self)
+        case 16..<19: Int64.random(in: 0...(2 * window), using: &self)
+        default: Int64.random(in: 0...(10 * window), using: &self)
         }
     }
 }
