@@ -66,9 +66,10 @@ extension RedisChannelHandler {
         self.waiting = 0
         let dropped = RedisClientError(
             .connection, "connection to \(self.endpoint) closed after \(count) timeouts in a row")
+        // Counted before any request fails: a caller that sees its timeout also sees the recycle.
+        self.onRecycle?(.timeouts)
         for request in expired { request.fail(self.closedBecause!) }
         for entry in rest { entry.request?.fail(dropped) }
-        self.onRecycle?(.timeouts)
         self.context?.close(promise: nil)
     }
 }

@@ -13,9 +13,8 @@ struct AuthTests {
     /// A limiter for `url`, with test timeouts (the machine may be busy, or under TSan).
     private func limiter(_ url: String) throws -> RedisRateLimiter<String> {
         var configuration = try RedisConfiguration(url: url)
-        // Only rules out a hang: under ThreadSanitizer beside the other suites 5 s was not enough.
-        configuration.commandTimeout = .seconds(60)
-        configuration.connectTimeout = .seconds(30)
+        configuration.commandTimeout = beyondTimeLimit
+        configuration.connectTimeout = beyondTimeLimit
         return try RedisRateLimiter<String>(
             policy: self.policy, configuration: configuration, failurePolicy: .throwError, logger: quietLogger)
     }
@@ -50,7 +49,8 @@ struct AuthTests {
         let logs = CapturedLogs()
         let metrics = TestMetrics()
         var configuration = try RedisConfiguration(url: "redis://:wrong-secret@127.0.0.1:\(server.port)")
-        configuration.commandTimeout = .milliseconds(300)
+        // The decision waits for the refused handshake, however slow the machine.
+        configuration.commandTimeout = beyondTimeLimit
         let limiter = try RedisRateLimiter<String>(
             policy: self.policy, configuration: configuration, failurePolicy: .failClosed, logger: logs.logger,
             metricsFactory: metrics

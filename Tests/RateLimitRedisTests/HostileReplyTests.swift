@@ -42,15 +42,14 @@ struct HostileReplyTests {
             handshake: .init(database: 0, scripts: []),
             parser: RESPParser(statistics: statistics),
             on: MultiThreadedEventLoopGroup.singleton.next(),
-            deadline: .now() + .seconds(30)
+            deadline: deadlineBeyondTimeLimit
         ).handedOffValue()
         var ping = ByteBuffer()
         RESPEncoder.writeCommand(["PING"], into: &ping)
-        // A 60 s deadline: the failure must be the cap's protocol error, which can only come
-        // before the deadline (a late one would be a timeout).
+        // No deadline can pass first: the failure must be the cap's protocol error.
         var error: RedisClientError?
         do {
-            _ = try await connection.send(ping, deadline: .now() + .seconds(60))
+            _ = try await connection.send(ping, deadline: deadlineBeyondTimeLimit)
         } catch let caught {
             error = caught
         }
@@ -72,9 +71,9 @@ struct HostileReplyTests {
             })
         defer { Task { await server.close() } }
         var configuration = RedisConfiguration(host: "127.0.0.1", port: server.port)
-        // Generous: the answer must be the cap's error, not this timeout.
-        configuration.commandTimeout = .seconds(60)
-        configuration.connectTimeout = .seconds(30)
+        // The answer must be the cap's error, never a timeout.
+        configuration.commandTimeout = beyondTimeLimit
+        configuration.connectTimeout = beyondTimeLimit
         configuration.poolSize = 1
         let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1))
         let statistics = RESPDecoderStatistics()
@@ -84,7 +83,7 @@ struct HostileReplyTests {
             policy: policy, configuration: configuration, failurePolicy: .failClosed, keyName: { $0 },
             logger: logs.logger, metricsFactory: metrics, replyStatistics: statistics
         )
-        try await closed.waitUntilConnected(timeout: .seconds(30))
+        try await closed.waitUntilConnected()
         let decision = try await closed.acquire("client")
         #expect(
             !decision.isAllowed && decision.retryAfterNanoseconds == s, "not the failure policy's answer: \(decision)")
@@ -98,7 +97,7 @@ struct HostileReplyTests {
             policy: policy, configuration: configuration, failurePolicy: .throwError, keyName: { $0 },
             logger: quietLogger, metricsFactory: TestMetrics(), replyStatistics: statistics
         )
-        try await throwing.waitUntilConnected(timeout: .seconds(30))
+        try await throwing.waitUntilConnected()
         await #expect {
             _ = try await throwing.acquire("client")
         } throws: { error in

@@ -106,8 +106,8 @@ struct RedactionTests {
         defer { Task { await server.close() } }
         let logs = CapturedLogs()
         var configuration = try RedisConfiguration(url: "redis://limiter:s3c%40ret@127.0.0.1:\(server.port)/1")
-        configuration.commandTimeout = .seconds(10)
-        configuration.connectTimeout = .seconds(10)
+        configuration.commandTimeout = beyondTimeLimit
+        configuration.connectTimeout = beyondTimeLimit
         configuration.minimumReconnectDelay = .milliseconds(10)
         let limiter = try RedisRateLimiter<String>(
             policy: try BucketPolicy(capacity: 5, refill: 1, every: .seconds(1)),

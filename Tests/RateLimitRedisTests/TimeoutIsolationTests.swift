@@ -20,7 +20,7 @@ struct TimeoutIsolationTests {
             handshake: .init(database: 0, scripts: []),
             maximumConsecutiveTimeouts: maximumConsecutiveTimeouts,
             on: MultiThreadedEventLoopGroup.singleton.next(),
-            deadline: .now() + .seconds(30)
+            deadline: deadlineBeyondTimeLimit
         ).handedOffValue()
     }
 
@@ -66,14 +66,14 @@ struct TimeoutIsolationTests {
         for round in 0..<2 {
             // Submitted in this order, so written in this order: `next` waits behind `late`.
             let late = connection.send([self.echo("late-\(round)")], deadline: .now() + .milliseconds(100))[0]
-            let next = connection.send([self.echo("next-\(round)")], deadline: .now() + .seconds(60))[0]
+            let next = connection.send([self.echo("next-\(round)")], deadline: deadlineBeyondTimeLimit)[0]
             let error = await self.failure(late)
             #expect(error?.reason == .timeout, "round \(round): \(String(describing: error))")
             gates[round].open()
             // The late reply comes first and is dropped; `next` gets its own.
             #expect(try await next.handedOffValue() == .bulkString("next-\(round)"), "round \(round)")
             #expect(
-                try await connection.send(self.echo("after-\(round)"), deadline: .now() + .seconds(60))
+                try await connection.send(self.echo("after-\(round)"), deadline: deadlineBeyondTimeLimit)
                     == .bulkString("after-\(round)"))
         }
         #expect(connection.channel.isActive, "the connection was closed")
@@ -95,7 +95,7 @@ struct TimeoutIsolationTests {
         }
         // Nothing but the handler closes this connection, and it has decided on both timeouts.
         #expect(connection.channel.isActive, "closed after 2 timeouts with 3 allowed")
-        let waiting = connection.send([self.echo("waiting")], deadline: .now() + .seconds(60))[0]
+        let waiting = connection.send([self.echo("waiting")], deadline: deadlineBeyondTimeLimit)[0]
         let third = await self.failure(connection.send([self.echo("late-0")], deadline: .now() + .milliseconds(100))[0])
         #expect(third?.reason == .timeout)
         #expect(third?.message.contains("for 3 timeouts in a row") == true, "\(String(describing: third))")
@@ -147,15 +147,19 @@ struct TimeoutIsolationTests {
         let metrics = TestMetrics()
         var configuration = RedisConfiguration(host: "127.0.0.1", port: server.port)
         configuration.poolSize = 1
-        // The held decision fails at this timeout whatever it is; the answered ones need a
-        // loopback round trip within it, so it is generous.
-        configuration.commandTimeout = .seconds(10)
-        configuration.connectTimeout = .seconds(30)
+        // The held decision fails at this timeout whatever it is, so the test takes this long. The
+        // answered ones need a loopback round trip within it: a few hops between event-loop
+        // threads, never the cooperative pool that other suites can hold, each waiting at most
+        // for the kernel to run every other runnable thread once, milliseconds per hop even
+        // with a hundred runnable threads on two cores. 30 s is beyond that by orders of magnitude,
+        // and within the time limit.
+        configuration.commandTimeout = .seconds(30)
+        configuration.connectTimeout = beyondTimeLimit
         let limiter = try RedisRateLimiter<String>(
             policy: try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1)),
             configuration: configuration, failurePolicy: .failClosed, logger: quietLogger, metricsFactory: metrics
         )
-        try await limiter.waitUntilConnected(timeout: .seconds(30))
+        try await limiter.waitUntilConnected()
         let first = try await limiter.acquire("a")
         #expect(!first.isAllowed && first.retryAfterNanoseconds == s, "not the failure policy's answer: \(first)")
         gate.open()

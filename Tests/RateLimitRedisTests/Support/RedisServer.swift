@@ -10,14 +10,13 @@ import RedisTestSupport
 typealias RedisServer = RedisTestServer
 
 extension RedisTestServer {
-    /// A configuration for this server with short timeouts suited to tests.
+    /// A configuration for this server whose timeouts never end a decision: they are longer than
+    /// any suite's time limit, which is what catches a hang. Tests about timeouts set their own.
     func configuration(prefix: String = "test:") -> RedisConfiguration {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: self.port)
         configuration.keyPrefix = prefix
-        // Generous: these tests are not about timeouts (those set their own), and under
-        // ThreadSanitizer beside the other suites 5 s has not always been enough.
-        configuration.commandTimeout = .seconds(60)
-        configuration.connectTimeout = .seconds(30)
+        configuration.commandTimeout = beyondTimeLimit
+        configuration.connectTimeout = beyondTimeLimit
         configuration.minimumReconnectDelay = .milliseconds(10)
         configuration.maximumReconnectDelay = .milliseconds(200)
         return configuration
@@ -26,10 +25,10 @@ extension RedisTestServer {
     /// Runs one command on a fresh connection (the RESP layer, against the real server), after
     /// `AUTH` when the server has a password and `SELECT` when `database` is not 0.
     ///
-    /// The timeout only rules out a hang: test plumbing that must succeed, it has to hold on a
-    /// loaded machine under ThreadSanitizer, where 5 s was once not enough for a connection, its
-    /// handshake and one command while a dozen servers started beside it.
-    func command(_ arguments: [String], database: Int = 0, timeout: Duration = .seconds(60)) async throws -> RESPValue {
+    /// Test plumbing that must succeed: its timeout is longer than the suite's time limit.
+    func command(_ arguments: [String], database: Int = 0, timeout: Duration = beyondTimeLimit) async throws
+        -> RESPValue
+    {
         let deadline = NIODeadline.now() + .nanoseconds(timeout.saturatingNanoseconds)
         let connection = try await RedisConnection.connect(
             host: "127.0.0.1",
@@ -44,3 +43,10 @@ extension RedisTestServer {
         return try await connection.send(buffer, deadline: deadline)
     }
 }
+
+/// A timeout for what must not time out: ten minutes, longer than any suite's time limit, so that
+/// on a loaded machine a slow test fails at that limit, as a hang, and never sooner.
+let beyondTimeLimit = Duration.seconds(600)
+
+/// `beyondTimeLimit` from now, for the RESP layer's deadlines.
+var deadlineBeyondTimeLimit: NIODeadline { .now() + .seconds(600) }

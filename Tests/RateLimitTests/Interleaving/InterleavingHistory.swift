@@ -15,16 +15,6 @@ struct Operation: Sendable, CustomStringConvertible {
     var description: String { "key \(self.key) cost \(self.cost) at \(self.reading) ns" }
 }
 
-/// A key whose hash the scenario chooses, so that keys can be made to share an index home slot.
-struct ProbeKey: Hashable, Sendable {
-    let id: Int
-    let home: Int
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(self.home)
-    }
-}
-
 /// Everything that happened in one execution, in the order it happened.
 struct History {
     enum Entry {

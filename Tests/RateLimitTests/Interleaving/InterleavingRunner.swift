@@ -49,7 +49,10 @@ enum InterleavingRunner {
         var outcome = ExplorationOutcome(scenario: scenario.description)
         var deadlocked = false
         defer { if !deadlocked { explorer.shutDown() } }
-        let checker = LinearizabilityChecker(partitionOf: scenario.partition) { ($0.base as? ProbeKey)?.id }
+        let keys = scenario.probeKeys()
+        let checker = LinearizabilityChecker(partitionOf: { scenario.partition(of: keys[$0]!) }) {
+            ($0.base as? ProbeKey)?.id
+        }
         let partitions = scenario.engine == .sharded ? scenario.shards : 1
         repeat {
             var statistics: RateLimiterStatistics?
@@ -61,19 +64,19 @@ enum InterleavingRunner {
                         for operation in scenario.setUp {
                             explorer.perform(
                                 operation, thread: InterleavingExplorer.main, on: limiter,
-                                key: scenario.key(operation.key))
+                                key: keys[operation.key]!)
                         }
                     },
                     work: { limiter, thread in
                         for operation in scenario.callers[thread] {
-                            explorer.perform(operation, thread: thread, on: limiter, key: scenario.key(operation.key))
+                            explorer.perform(operation, thread: thread, on: limiter, key: keys[operation.key]!)
                         }
                     },
                     tearDown: { limiter in
                         for operation in scenario.tearDown {
                             explorer.perform(
                                 operation, thread: InterleavingExplorer.main, on: limiter,
-                                key: scenario.key(operation.key))
+                                key: keys[operation.key]!)
                         }
                         statistics = limiter.statistics
                     }

@@ -9,7 +9,7 @@ struct InterleavingScenario: Sendable, CustomStringConvertible {
     var policy: BucketPolicy
     var maxKeys: Int
     var start: Int64
-    /// Keys that must share an index home slot: key → a hash input shared with others.
+    /// Where keys live, key → `home` (see `ProbeKey`); a key not listed has its id as its home.
     var homes: [Int: Int] = [:]
     /// Run one after another on the exploring thread before the callers start.
     var setUp: [Operation]
@@ -32,8 +32,10 @@ struct InterleavingScenario: Sendable, CustomStringConvertible {
 
     var description: String { "\(self.engine): \(self.name)" }
 
-    func key(_ id: Int) -> ProbeKey {
-        ProbeKey(id: id, home: self.homes[id] ?? id)
+    /// The scenario's keys by id. Made once per exploration: a key's hash input is searched for.
+    func probeKeys() -> [Int: ProbeKey] {
+        let ids = Set((self.setUp + self.callers.joined() + self.tearDown).map(\.key))
+        return Dictionary(uniqueKeysWithValues: ids.map { ($0, ProbeKey(id: $0, home: self.homes[$0] ?? $0)) })
     }
 
     func makeLimiter() throws -> any BoundedRateLimiter<ProbeKey> {
@@ -47,7 +49,7 @@ struct InterleavingScenario: Sendable, CustomStringConvertible {
     }
 
     /// The shard of a key: the low bits of its hash (see `ShardedRateLimiter`).
-    func partition(_ id: Int) -> Int {
-        self.engine == .sharded ? self.key(id).hashValue & (self.shards - 1) : 0
+    func partition(of key: ProbeKey) -> Int {
+        self.engine == .sharded ? key.hashValue & (self.shards - 1) : 0
     }
 }

@@ -73,22 +73,15 @@ extension InterleavingScenario {
         )
     }
 
-    /// The report's race in one shard of two: keys 1, 2 and 3 share shard 0 (homes chosen at run
-    /// time, the hash seed being per process), key 4 lives in shard 1 with its own floor. The
-    /// tear-down reads key 4 at 12.5 s, older than shard 0's drop but not shard 1's.
+    /// The report's race in one shard of two: keys 1, 2 and 3 share shard 0, key 4 lives in
+    /// shard 1 (`home` 0x100 | 4, see `ProbeKey`) with its own floor. The tear-down reads key 4 at
+    /// 12.5 s, older than shard 0's drop but not shard 1's.
     static func staleReaderMeetsDropInOneShard(_ mode: RefillMode) -> Self {
         let shards = 2
-        var homes: [Int: Int] = [:]
-        var candidate = 1000
-        for (key, shard) in [(1, 0), (2, 0), (3, 0), (4, 1)] {
-            while ProbeKey(id: key, home: candidate).hashValue & (shards - 1) != shard { candidate += 1 }
-            homes[key] = candidate
-            candidate += 1
-        }
         var scenario = Self.staleReaderMeetsDrop(.sharded, mode, shards: shards)
         scenario.name = "stale reader meets a drop in one shard of two (\(mode))"
         scenario.maxKeys = 4
-        scenario.homes = homes
+        scenario.homes = [4: 0x100 | 4]
         scenario.setUp.append(Operation(key: 4, cost: 10, at: 10 * s))
         scenario.tearDown.append(Operation(key: 4, cost: 0, at: 12_500 * ms))
         return scenario
