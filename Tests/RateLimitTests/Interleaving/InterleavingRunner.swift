@@ -50,9 +50,8 @@ enum InterleavingRunner {
         var deadlocked = false
         defer { if !deadlocked { explorer.shutDown() } }
         let keys = scenario.probeKeys()
-        let checker = LinearizabilityChecker(partitionOf: { scenario.partition(of: keys[$0]!) }) {
-            ($0.base as? ProbeKey)?.id
-        }
+        let checker = LinearizabilityChecker(
+            partitionOf: { scenario.partition(of: keys[$0]!) }, keyOf: { ($0.base as? ProbeKey)?.id })
         let partitions = scenario.engine == .sharded ? scenario.shards : 1
         repeat {
             var statistics: RateLimiterStatistics?
