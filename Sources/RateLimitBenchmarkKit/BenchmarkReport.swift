@@ -11,6 +11,9 @@ package struct CellResult: Codable, Hashable, Sendable {
     package var opsPerSecond: Double
     package var opsPerSecondMin: Double
     package var opsPerSecondMax: Double
+    /// Each repetition's ops/s, in the order they ran: what `ratelimit-bench compare` tests.
+    /// `nil` in files written before it existed.
+    package var opsPerSecondRepetitions: [Double]?
     /// Latency of sampled decisions over all repetitions, including one clock read (~25 ns).
     package var p50Nanoseconds: UInt64
     package var p99Nanoseconds: UInt64
@@ -52,6 +55,7 @@ package struct CellResult: Codable, Hashable, Sendable {
         try container.encode(self.opsPerSecond, forKey: .opsPerSecond)
         try container.encode(self.opsPerSecondMin, forKey: .opsPerSecondMin)
         try container.encode(self.opsPerSecondMax, forKey: .opsPerSecondMax)
+        try container.encode(self.opsPerSecondRepetitions, forKey: .opsPerSecondRepetitions)
         try container.encode(self.p50Nanoseconds, forKey: .p50Nanoseconds)
         try container.encode(self.p99Nanoseconds, forKey: .p99Nanoseconds)
         try container.encode(self.p999Nanoseconds, forKey: .p999Nanoseconds)

@@ -87,6 +87,7 @@ package enum BenchmarkRunner {
             opsPerSecond: median,
             opsPerSecondMin: rates.first ?? 0,
             opsPerSecondMax: rates.last ?? 0,
+            opsPerSecondRepetitions: measurements.map(\.operationsPerSecond),
             p50Nanoseconds: latency.valueAtPercentile(50),
             p99Nanoseconds: latency.valueAtPercentile(99),
             p999Nanoseconds: latency.valueAtPercentile(99.9),

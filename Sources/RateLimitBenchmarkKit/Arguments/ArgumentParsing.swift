@@ -68,6 +68,22 @@ package enum ArgumentParsing {
         return value
     }
 
+    /// A share written as a percentage (`5%`) or a fraction (`0.05`), within `range` (fractions).
+    package static func percentage(
+        _ text: String, name: String, in range: ClosedRange<Double>
+    ) throws(ArgumentError) -> Double {
+        let trimmed = text.trimmingWhitespace()
+        let value = trimmed.hasSuffix("%") ? Double(trimmed.dropLast()).map { $0 / 100 } : Double(trimmed)
+        guard let value, value.isFinite, range.contains(value) else {
+            throw .invalid(
+                name, text,
+                mustBe:
+                    "a percentage in \(decimal(range.lowerBound * 100, digits: 1))%...\(decimal(range.upperBound * 100, digits: 1))%, such as 5% or 0.05"
+            )
+        }
+        return value
+    }
+
     /// A duration such as `2s`, `250ms`, `1.5s`, `1m` or `500us`, in `1 ms...1 h`.
     package static func duration(_ text: String) throws(ArgumentError) -> Duration {
         let trimmed = text.trimmingWhitespace()
