@@ -151,3 +151,26 @@ struct ComparisonTests {
         #expect(try ArgumentParsing.percentage("0.2", name: "threshold", in: 0...0.99) == 0.2)
     }
 }
+
+extension ComparisonTests {
+    @Test("runs pooled: repetitions concatenated per cell, medians recomputed, one machine only")
+    func pooling() throws {
+        let first = Self.report([Self.cell(.atomic, [1, 2, 3]), Self.cell(.mutex, [7, 8, 9])])
+        let second = Self.report([Self.cell(.atomic, [4, 5]), Self.cell(.sharded, [6])])
+        let pooled = try BenchmarkReport.pooling([first, second])
+        #expect(pooled.cells.map(\.engine) == [EngineName(.atomic), EngineName(.mutex), EngineName(.sharded)])
+        let atomic = pooled.cells[0]
+        #expect(atomic.opsPerSecondRepetitions == [1, 2, 3, 4, 5] && atomic.repetitions == 5)
+        #expect(atomic.opsPerSecond == 3 && atomic.opsPerSecondMin == 1 && atomic.opsPerSecondMax == 5)
+        var old = Self.cell(.atomic, [1])
+        old.opsPerSecondRepetitions = nil
+        #expect(try BenchmarkReport.pooling([first, Self.report([old])]).cells[0].opsPerSecondRepetitions == nil)
+        var elsewhere = second
+        elsewhere.machine.label = "arm64-64c-graviton"
+        #expect {
+            try BenchmarkReport.pooling([first, elsewhere])
+        } throws: { error in
+            (error as? ArgumentError)?.description.hasSuffix("and arm64-64c-graviton: pool runs of one machine") == true
+        }
+    }
+}

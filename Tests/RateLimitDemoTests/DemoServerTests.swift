@@ -11,7 +11,7 @@ import Testing
 
 /// The demo server over real TCP connections on loopback, through Hummingbird's HTTP/1.1 server
 /// and client: what curl would see.
-@Suite("Demo server")
+@Suite("Demo server", .timeLimit(.minutes(3)))
 struct DemoServerTests {
     static func demo(
         _ arguments: [String] = [],

@@ -6,7 +6,7 @@ import Testing
 
 /// `AUTH` and `SELECT` from a `redis://` URL, against servers that require a password or an ACL
 /// user.
-@Suite("AUTH and database selection", .enabled(if: RedisServer.isEnabled))
+@Suite("AUTH and database selection", .enabled(if: RedisServer.isEnabled), .timeLimit(.minutes(3)))
 struct AuthTests {
     private let policy = try! BucketPolicy(capacity: 5, refill: 1, every: .seconds(60))
 

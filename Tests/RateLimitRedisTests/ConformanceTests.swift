@@ -13,7 +13,7 @@ import Testing
 ///   `ReferenceBucket`.
 /// - **Redis time**: the script reads `TIME` and returns the time it used; the test feeds that
 ///   time (µs × 1000 ns) to a `ReferenceBucket` and compares every field.
-@Suite("Conformance against Redis", .enabled(if: RedisServer.isEnabled), .serialized)
+@Suite("Conformance against Redis", .enabled(if: RedisServer.isEnabled), .serialized, .timeLimit(.minutes(5)))
 struct ConformanceTests {
     private func tutorial(_ mode: RefillMode) throws -> BucketPolicy {
         try BucketPolicy(capacity: 10, refill: 2, every: .seconds(1), mode: mode)

@@ -8,7 +8,7 @@ import Testing
 /// A bucket key holding something the script never writes — `inf` and `nan` (which Lua's
 /// `tonumber` accepts), garbage, a key of another type — is replaced by a full bucket on the
 /// next decision, logged as a warning and counted, instead of failing that key until it expires.
-@Suite("Corrupt buckets", .enabled(if: RedisServer.isEnabled))
+@Suite("Corrupt buckets", .enabled(if: RedisServer.isEnabled), .timeLimit(.minutes(3)))
 struct CorruptBucketTests {
     enum Corruption: String, CaseIterable, Sendable {
         case inf, nan, negativeInf, garbage, empty, infDebt, nanAnchor, negativeDebt, hugeAnchor, farFutureAnchor, hash,

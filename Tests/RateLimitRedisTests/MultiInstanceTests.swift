@@ -11,7 +11,7 @@ import Testing
 /// Two limiter instances — separate connection pools, separate event loops, as two service
 /// instances would have — share one Redis: hammered concurrently, together they admit exactly
 /// what one instance would.
-@Suite("Two instances, one limit", .enabled(if: RedisServer.isEnabled), .serialized)
+@Suite("Two instances, one limit", .enabled(if: RedisServer.isEnabled), .serialized, .timeLimit(.minutes(5)))
 struct MultiInstanceTests {
     @Test("Redis time: the combined admitted count is exactly the capacity", arguments: [RefillMode.smooth, .stepped])
     func redisTime(mode: RefillMode) async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// A Redis password never reaches an error or a log, whatever shape the URL or setting that
 /// carries it has.
-@Suite("Secrets never printed")
+@Suite("Secrets never printed", .timeLimit(.minutes(3)))
 struct RedactionTests {
     /// Malformed and well-formed URLs carrying the password `s3cret` (or its percent-encoding).
     static let urls = [

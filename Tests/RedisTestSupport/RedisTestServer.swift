@@ -92,15 +92,19 @@ package final class RedisTestServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.lock.withLock { self.process = process }
-        // Generous: with the whole suite running in parallel on two cores, a start can take seconds.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if await Self.answersPing(port: self.port) { return }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
+        // Until it answers or exits, with no deadline of its own: the suites' time limits catch
+        // a server that never comes up (a start can take seconds on a loaded machine).
+        var exited = false
+        let settled = await pollUntil {
+            if await Self.answersPing(port: self.port) { return true }
+            exited = !process.isRunning
+            return exited
         }
+        if settled && !exited { return }
         let log = (try? String(contentsOfFile: "\(self.directory)/redis.log", encoding: .utf8)) ?? ""
-        throw TestFailure("redis-server on port \(self.port) did not start: \(log.suffix(2000))")
+        throw TestFailure(
+            "redis-server on port \(self.port) \(exited ? "exited" : "did not answer") before it served: \(log.suffix(2000))"
+        )
     }
 
     /// Kills the server with SIGKILL, as a crash would, and waits for it to exit.
