@@ -14,10 +14,14 @@ struct CompareCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The baseline: a JSON file written by `ratelimit-bench run`.")
+    @Argument(
+        help: """
+            The baseline: a JSON file written by `ratelimit-bench run`, or several separated by commas, \
+            whose repetitions are pooled (runs alternated with NEW's sample the host's drift on both sides).
+            """)
     var base: String
 
-    @Argument(help: "The run to judge against it.")
+    @Argument(help: "The run (or comma-separated runs) to judge against it.")
     var new: String
 
     @Option(
@@ -38,8 +42,8 @@ struct CompareCommand: ParsableCommand {
     var markdown = false
 
     func run() throws {
-        let base = try Self.read(self.base, as: "BASE")
-        let new = try Self.read(self.new, as: "NEW")
+        let base = try Self.pooled(self.base, as: "BASE")
+        let new = try Self.pooled(self.new, as: "NEW")
         let comparison: BenchmarkComparison
         do throws(ArgumentError) {
             comparison = try BenchmarkComparison(
@@ -55,6 +59,19 @@ struct CompareCommand: ParsableCommand {
         }
         print(self.markdown ? comparison.markdown() : comparison.table(), terminator: "")
         if !comparison.regressions.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The runs in `paths` (comma-separated) as one: each cell's repetitions pooled.
+    private static func pooled(_ paths: String, as role: String) throws -> BenchmarkReport {
+        let reports = try paths.split(separator: ",").map { try Self.read(String($0), as: role) }
+        guard !reports.isEmpty else {
+            throw ValidationError("invalid \(role) '\(paths)': must be one or more JSON files, separated by commas")
+        }
+        do throws(ArgumentError) {
+            return try BenchmarkReport.pooling(reports)
+        } catch {
+            throw ValidationError("\(role) '\(paths)': \(error.description)")
+        }
     }
 
     private static func read(_ path: String, as role: String) throws -> BenchmarkReport {

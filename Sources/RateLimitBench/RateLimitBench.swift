@@ -26,6 +26,9 @@ struct RateLimitBench: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let exit as ExitCode {
+            // A verdict already printed (`compare` found a regression): the status says the rest.
+            Foundation.exit(exit.rawValue)
         } catch {
             let code = Self.exitCode(for: error)
             if code == .success {

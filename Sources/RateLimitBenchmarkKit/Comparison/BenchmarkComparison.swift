@@ -57,12 +57,12 @@ package struct BenchmarkComparison: Sendable {
                 )
             }
         }
-        let newByKey = Dictionary(new.cells.map { (Key($0), $0) }, uniquingKeysWith: { first, _ in first })
-        let baseKeys = Set(base.cells.map(Key.init))
-        self.onlyInBase = base.cells.filter { newByKey[Key($0)] == nil }
-        self.onlyInNew = new.cells.filter { !baseKeys.contains(Key($0)) }
+        let newByKey = Dictionary(new.cells.map { (CellIdentity($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let baseKeys = Set(base.cells.map(CellIdentity.init))
+        self.onlyInBase = base.cells.filter { newByKey[CellIdentity($0)] == nil }
+        self.onlyInNew = new.cells.filter { !baseKeys.contains(CellIdentity($0)) }
         self.cells = base.cells.compactMap { baseCell -> Cell? in
-            guard let newCell = newByKey[Key(baseCell)] else { return nil }
+            guard let newCell = newByKey[CellIdentity(baseCell)] else { return nil }
             return Self.compare(baseCell, newCell, threshold: threshold, confidence: confidence)
         }
         guard !self.cells.isEmpty else {
@@ -95,21 +95,21 @@ package struct BenchmarkComparison: Sendable {
     static func describe(_ cell: CellResult) -> String {
         "\(cell.engine) \(cell.workload) at \(cell.threads) threads"
     }
+}
 
-    /// What makes two cells the same measurement.
-    private struct Key: Hashable {
-        var engine: EngineName
-        var workload: Workload
-        var threads: Int
-        var keys: Int
-        var clock: ClockChoice
+/// What makes two cells the same measurement: engine, workload, threads, keys and clock.
+package struct CellIdentity: Hashable, Sendable {
+    var engine: EngineName
+    var workload: Workload
+    var threads: Int
+    var keys: Int
+    var clock: ClockChoice
 
-        init(_ cell: CellResult) {
-            self.engine = cell.engine
-            self.workload = cell.workload
-            self.threads = cell.threads
-            self.keys = cell.keys
-            self.clock = cell.clock
-        }
+    package init(_ cell: CellResult) {
+        self.engine = cell.engine
+        self.workload = cell.workload
+        self.threads = cell.threads
+        self.keys = cell.keys
+        self.clock = cell.clock
     }
 }
