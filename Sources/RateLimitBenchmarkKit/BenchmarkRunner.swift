@@ -59,10 +59,6 @@ package enum BenchmarkRunner {
         plan: BenchmarkPlan,
         bytesPerKey: Double?
     ) -> CellResult {
-        let rates = measurements.map(\.operationsPerSecond).sorted()
-        let middle = rates.count / 2
-        let median =
-            rates.isEmpty ? 0 : (rates.count % 2 == 1 ? rates[middle] : (rates[middle - 1] + rates[middle]) / 2)
         var latency = WorkerTally.makeHistogram()
         for measurement in measurements {
             latency.add(measurement.latency)
@@ -78,16 +74,17 @@ package enum BenchmarkRunner {
                 drift = Double(high - low) / Double(high)
             }
         }
-        return CellResult(
+        var cell = CellResult(
             engine: engine,
             workload: workload,
             threads: threads,
             keys: workload == .churn ? Workload.churnMaxKeys : plan.settings.keys,
             clock: plan.settings.clock,
-            opsPerSecond: median,
-            opsPerSecondMin: rates.first ?? 0,
-            opsPerSecondMax: rates.last ?? 0,
-            opsPerSecondRepetitions: measurements.map(\.operationsPerSecond),
+            // The ops/s figures, ns/op/thread and repetitions: set from the repetitions below.
+            opsPerSecond: 0,
+            opsPerSecondMin: 0,
+            opsPerSecondMax: 0,
+            opsPerSecondRepetitions: nil,
             p50Nanoseconds: latency.valueAtPercentile(50),
             p99Nanoseconds: latency.valueAtPercentile(99),
             p999Nanoseconds: latency.valueAtPercentile(99.9),
@@ -98,13 +95,15 @@ package enum BenchmarkRunner {
                 ? nil : Double(retries.reduce(0, +)) / Double(operations),
             evictions: evictions.isEmpty ? nil : evictions.reduce(0, +),
             bytesPerKey: bytesPerKey,
-            nanosecondsPerOpPerThread: median > 0 ? Double(threads) * 1e9 / median : 0,
+            nanosecondsPerOpPerThread: 0,
             ratioToFloor: nil,
             residentBytes: measurements.last?.residentSamples.last ?? 0,
             residentDriftSecondHalf: drift,
-            repetitions: measurements.count,
+            repetitions: 0,
             durationSeconds: plan.settings.duration / .seconds(1),
             allocator: plan.settings.allocator
         )
+        cell.setRepetitions(measurements.map(\.operationsPerSecond))
+        return cell
     }
 }

@@ -27,11 +27,9 @@ extension FaultTests {
             let decision = try await limiter.acquire("k")
             #expect(decision.isAllowed && decision.remaining == 10)
         }
-        let unavailable = { (reason: String) in
-            metrics.counterTotal(
-                label: "ratelimit_redis_unavailable_total", dimensions: [("policy", "open"), ("reason", reason)])
-        }
-        #expect(unavailable("connection") == 20 && unavailable("timeout") == 0)
+        #expect(
+            metrics.unavailable("connection", policy: "open") == 20
+                && metrics.unavailable("timeout", policy: "open") == 0)
         await #expect(throws: RateLimitError.self) {
             try await limiter.waitUntilConnected(timeout: .milliseconds(100))
         }
@@ -58,10 +56,7 @@ extension FaultTests {
         let elapsed = ContinuousClock.now - started
         #expect(!decision.isAllowed && decision.retryAfterNanoseconds == s)
         #expect(elapsed >= configuration.commandTimeout, "took \(elapsed)")
-        let unavailable = { (reason: String) in
-            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", reason)])
-        }
-        #expect(unavailable("timeout") == 1 && unavailable("connection") == 0)
+        #expect(metrics.unavailable("timeout") == 1 && metrics.unavailable("connection") == 0)
         await limiter.shutdown()
     }
 

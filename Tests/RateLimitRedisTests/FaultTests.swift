@@ -166,10 +166,7 @@ struct FaultTests {
                 #expect(error.code == .unavailable && error.message.hasPrefix("Redis unavailable"), "\(error)")
             }
         }
-        let unavailable = { (reason: String) in
-            metrics.counterTotal(
-                label: "ratelimit_redis_unavailable_total", dimensions: [("policy", kind.rawValue), ("reason", reason)])
-        }
+        let unavailable = { (reason: String) in metrics.unavailable(reason, policy: kind.rawValue) }
         #expect(
             unavailable("connection") >= Int64(after.count) && unavailable("timeout") == 0,
             "\(kind): \(unavailable("connection")) decisions counted as a lost connection and \(unavailable("timeout")) as a timeout, \(after.count) made after the kill"
@@ -284,8 +281,7 @@ struct FaultTests {
         #expect(metSleep, "no decision met the sleeping Redis")
         // The first failure-policy answer can only be a timeout: nothing closes a connection
         // before three timeouts in a row.
-        #expect(
-            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "timeout")]) >= 1)
+        #expect(metrics.unavailable("timeout") >= 1)
         for round in 0..<4 {
             try await withThrowingTaskGroup(of: RateLimitDecision.self) { group in
                 for _ in 0..<6 {

@@ -88,7 +88,7 @@ struct HostileReplyTests {
         #expect(
             !decision.isAllowed && decision.retryAfterNanoseconds == s, "not the failure policy's answer: \(decision)")
         #expect(
-            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "protocol")]) == 1)
+            metrics.unavailable("protocol") == 1)
         #expect(logs.everything.contains { $0.contains(message) }, "the cause was not logged: \(logs.everything)")
         await closed.shutdown()
 

@@ -63,7 +63,7 @@ struct RecycleTests {
         #expect(
             !decision.isAllowed && decision.retryAfterNanoseconds == s, "not the failure policy's answer: \(decision)")
         #expect(
-            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "server")]) == 1)
+            metrics.unavailable("server") == 1)
         #expect(
             metrics.counterTotal(label: "ratelimit_redis_connections_recycled_total", dimensions: [("reason", reason)])
                 == 1)

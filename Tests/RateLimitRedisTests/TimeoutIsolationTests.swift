@@ -170,7 +170,7 @@ struct TimeoutIsolationTests {
         #expect(server.connections == 1)
         #expect(metrics.counterTotal(label: "ratelimit_redis_connections_opened_total") == 1)
         #expect(
-            metrics.counterTotal(label: "ratelimit_redis_unavailable_total", dimensions: [("reason", "timeout")]) == 1)
+            metrics.unavailable("timeout") == 1)
         #expect(metrics.counterTotal(label: "ratelimit_redis_connections_recycled_total") == 0)
         await limiter.shutdown()
     }

@@ -1,7 +1,7 @@
 extension BenchmarkReport {
     /// Several runs of one sweep as one, for `compare`: cells matched by ``CellIdentity``, their
-    /// repetitions concatenated in run order, and the median, minimum and maximum recomputed from
-    /// them. A cell that any run holds without per-repetition figures has none in the pool (and
+    /// repetitions concatenated in run order, and the figures derived from them recomputed
+    /// (`CellResult.setRepetitions`). A cell that any run holds without per-repetition figures has none in the pool (and
     /// `compare` refuses it). The other figures, machine, date and command are the first run's.
     ///
     /// Runs alternated between two builds sample the host's drift on both sides: repetitions of
@@ -32,14 +32,9 @@ extension BenchmarkReport {
             }
         }
         for index in pooled.cells.indices {
-            guard let rates = pooled.cells[index].opsPerSecondRepetitions?.sorted(), !rates.isEmpty else { continue }
-            let median = RankSumTest.median(rates)
-            pooled.cells[index].opsPerSecond = median
-            pooled.cells[index].opsPerSecondMin = rates[0]
-            pooled.cells[index].opsPerSecondMax = rates[rates.count - 1]
-            pooled.cells[index].repetitions = rates.count
-            pooled.cells[index].nanosecondsPerOpPerThread =
-                median > 0 ? Double(pooled.cells[index].threads) * 1e9 / median : 0
+            if let rates = pooled.cells[index].opsPerSecondRepetitions {
+                pooled.cells[index].setRepetitions(rates)
+            }
         }
         return pooled
     }

@@ -49,7 +49,7 @@ package struct RankSumTest: Sendable, Equatable {
         }
         differences.sort()
         self.u = u
-        self.shift = Self.median(differences)
+        self.shift = medianOfSorted(differences)
 
         let pairs = n * m
         if !ties && n <= 50 && m <= 50 {
@@ -130,10 +130,5 @@ package struct RankSumTest: Sendable, Equatable {
             if 1 - erfc(middle / 2.0.squareRoot()) / 2 < probability { low = middle } else { high = middle }
         }
         return (low + high) / 2
-    }
-
-    static func median(_ sorted: [Double]) -> Double {
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }
