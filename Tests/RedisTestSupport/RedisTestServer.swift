@@ -48,7 +48,8 @@ package final class RedisTestServer: @unchecked Sendable {
         return true
     }()
 
-    package let port: Int
+    /// Set once, in `init` (again only if another process took the first free port first).
+    package private(set) var port: Int
     package let directory: String
     /// The default user's password, when the server requires one.
     package let password: String?
@@ -74,12 +75,29 @@ package final class RedisTestServer: @unchecked Sendable {
         self.extraArguments = extraArguments
         self.password = password
         self.executablePath = executable
-        try await self.start()
+        // A free port is free only until someone binds it: another test's connection or process
+        // can take it before redis-server does. Then the server exits at once, and a port the
+        // caller did not choose is chosen again.
+        var attempts = 0
+        while true {
+            do {
+                try await self.start()
+                return
+            } catch let failure as TestFailure
+                where port == nil && attempts < 5
+                && failure.description.contains("Address already in use")
+            {
+                attempts += 1
+                self.port = try Self.freePort()
+            }
+        }
     }
 
     /// Starts the server process (again, after ``kill()``), on the same port, with an empty
     /// dataset and script cache.
     package func start() async throws {
+        // A fresh log: a failure to start is reported from this start's lines only.
+        try? FileManager.default.removeItem(atPath: "\(self.directory)/redis.log")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: self.executablePath)
         process.arguments =
