@@ -166,6 +166,7 @@ let package = Package(
             name: "RateLimitBenchmarkKit",
             dependencies: [
                 "RateLimit",
+                "CRateLimitShims",
                 "RateLimitTesting",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "TextTable", package: "TextTable"),

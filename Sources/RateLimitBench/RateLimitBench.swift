@@ -42,9 +42,13 @@ struct RateLimitBench: AsyncParsableCommand {
     }
 }
 
-/// Progress lines go to standard error, so that standard output stays machine-readable.
+/// Progress goes to standard error, so that standard output stays machine-readable: an updating
+/// line on a terminal, a log otherwise.
+let display = ProgressDisplay.standardError()
+
+/// Writes `line` to the progress log.
 func progress(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    display.log(line)
 }
 
 /// Turns a kit parsing error into one that ArgumentParser reports with the flag's name.

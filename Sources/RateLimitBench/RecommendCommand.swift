@@ -47,30 +47,58 @@ struct RecommendCommand: ParsableCommand {
         })
     var repetitions: Int = 3
 
+    @Option(
+        help:
+            "Also write the verdict, the cells and this machine's description to this JSON file (to bring back from a machine without a toolchain)."
+    )
+    var output: String?
+
+    @OptionGroup var noise: NoiseOptions
+
+    func validate() throws {
+        guard let output = self.output else { return }
+        let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+            FileManager.default.isWritableFile(atPath: directory)
+        else {
+            throw ValidationError(
+                ArgumentError.invalid("output", output, mustBe: "a file in an existing, writable directory").description
+            )
+        }
+    }
+
     func run() throws {
+        let machine = MachineDescription.current()
+        let date = ISO8601DateFormatter().string(from: Date())
+        let pinning = try self.noise.pinning(threads: [self.threads], machine: machine)
         // A hot distribution is two keys: one never dry and, with a deny share, one always empty.
         let workload: Workload = self.distribution == .zipf ? .zipfAllow : .uniformAllow
         let keys = self.distribution == .hot ? 2 : self.keys
         let engines = RateLimitEngine.allCases.map(BenchmarkEngine.engine)
-        let plan = BenchmarkPlan(
+        var plan = BenchmarkPlan(
             engines: engines,
             workloads: [workload],
             threads: [self.threads],
-            keys: keys,
-            duration: self.duration,
             repetitions: self.repetitions,
-            clock: .precise,
-            denyRatio: self.denyRatio
+            settings: CellSettings(
+                keys: keys, clock: .precise, duration: self.duration, denyRatio: self.denyRatio, pinningOrder: pinning)
         )
+        self.noise.apply(to: &plan)
         progress(
             "recommend: \(self.distribution) over \(keys) keys, \(self.threads) threads, deny ratio \(self.denyRatio)")
         var bytesPerKey: [BenchmarkEngine: Double] = [:]
         for engine in engines {
             bytesPerKey[engine] = MemoryProbe.measureInChild(engine: engine, keys: max(keys, 10_000))
         }
-        let cells = BenchmarkRunner.run(plan, bytesPerKey: bytesPerKey, progress: progress)
+        let cells = BenchmarkRunner.run(plan, bytesPerKey: bytesPerKey, progress: display.report)
+        display.finish()
         let ranked = cells.sorted { $0.opsPerSecond > $1.opsPerSecond }
-        guard let best = ranked.first else { throw ExitCode(1) }
+        // The run command's rule, on this one workload: the fastest, unless another engine within
+        // 3 % of it needs fewer bytes per key.
+        guard let recommendation = Recommendation.make(from: cells, threads: self.threads),
+            let best = cells.first(where: { $0.engine == EngineName(recommendation.engine) })
+        else { throw ExitCode(1) }
         func evidence(_ cell: CellResult) -> String {
             let bytes = cell.bytesPerKey.map { ", \(decimal($0, digits: 1)) B/key" } ?? ""
             let denied = cell.allowed + cell.denied > 0 ? Double(cell.denied) / Double(cell.allowed + cell.denied) : 0
@@ -78,14 +106,26 @@ struct RecommendCommand: ParsableCommand {
                 "\(decimal(cell.opsPerSecond / 1e6, digits: 2)) M ops/s (\(decimal(cell.opsPerSecondMin / 1e6, digits: 2))–\(decimal(cell.opsPerSecondMax / 1e6, digits: 2))), p50 \(cell.p50Nanoseconds) ns, p99 \(cell.p99Nanoseconds) ns\(bytes), \(decimal(denied * 100, digits: 1)) % denied"
         }
         for cell in ranked {
-            print("\(cell.engine): \(evidence(cell))")
+            let flags = cell.noise ?? []
+            print(
+                "\(cell.engine): \(evidence(cell))\(flags.isEmpty ? "" : " [noisy: \(flags.joined(separator: ", "))]")")
         }
         print("\nChoose \(best.engine): \(evidence(best)).")
-        if ranked.count > 1 {
-            let second = ranked[1]
+        if let runnerUp = ranked.first(where: { $0.engine != best.engine }) {
             print(
-                "Runner-up: \(second.engine), \(decimal(second.opsPerSecond / best.opsPerSecond * 100, digits: 0)) % of its throughput."
+                "Runner-up: \(runnerUp.engine), \(decimal(runnerUp.opsPerSecond / best.opsPerSecond * 100, digits: 0)) % of its throughput."
             )
+        }
+        if let output = self.output {
+            let report = BenchmarkReport(
+                machine: machine,
+                date: date,
+                command: (["ratelimit-bench"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+                cells: cells,
+                recommendation: recommendation
+            )
+            try ResultFiles.writeAtomically(try ResultFiles.json(report), to: URL(fileURLWithPath: output))
+            progress("wrote \(output): the verdict, \(cells.count) cells and \(machine.label)'s description")
         }
     }
 }

@@ -76,6 +76,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Skip the per-engine memory measurement (bytes per key).")
     var skipMemory = false
 
+    @OptionGroup var noise: NoiseOptions
+
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
         case table, json, csv
     }
@@ -92,18 +94,23 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let machine = MachineDescription.current()
+        let pinning = try self.noise.pinning(threads: self.threads, machine: machine)
         try self.allocator.activate()
-        let plan = BenchmarkPlan(
+        var plan = BenchmarkPlan(
             engines: self.engines.compactMap(\.local),
             workloads: self.workloads,
             threads: self.threads,
-            keys: self.keys,
-            duration: self.duration,
             repetitions: self.repetitions,
-            clock: self.clock,
-            allocator: self.allocator.rawValue
+            settings: CellSettings(
+                keys: self.keys,
+                clock: self.clock,
+                duration: self.duration,
+                allocator: self.allocator.rawValue,
+                pinningOrder: pinning
+            )
         )
-        let machine = MachineDescription.current()
+        self.noise.apply(to: &plan)
         let date = ISO8601DateFormatter().string(from: Date())
         progress(
             "ratelimit-bench: \(plan.repetitionCount) repetitions of \(self.duration) on \(machine.cpu) (\(machine.cores) cores)"
@@ -117,7 +124,8 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
-        var cells = plan.engines.isEmpty ? [] : BenchmarkRunner.run(plan, bytesPerKey: bytesPerKey, progress: progress)
+        var cells =
+            plan.engines.isEmpty ? [] : BenchmarkRunner.run(plan, bytesPerKey: bytesPerKey, progress: display.report)
         if let url = self.redis, self.engines.contains(.redis) {
             // Its threads, repetitions and settings: the cells are Redis's, whatever `engines` says.
             cells += try await RedisCells.run(url: url, pool: self.redisPool, plan: plan, progress: progress)
@@ -129,6 +137,7 @@ struct RunCommand: AsyncParsableCommand {
             cells: cells,
             recommendation: Recommendation.make(from: cells, threads: machine.cores)
         )
+        display.finish()
         switch self.format {
         case .table: print(ResultTable.render(cells), terminator: "")
         case .json: print(try ResultFiles.json(report), terminator: "")

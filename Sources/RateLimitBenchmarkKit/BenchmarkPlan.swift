@@ -6,6 +6,11 @@ package struct BenchmarkPlan: Sendable {
     package var repetitions: Int
     /// What every cell runs with.
     package var settings: CellSettings
+    /// When a cell counts as noisy.
+    package var noiseLimits = NoiseLimits.standard
+    /// How many times a workload and thread count with a noisy cell is measured again, all its
+    /// engines together (so that they stay interleaved and comparable).
+    package var retryNoisy = 0
 
     package init(
         engines: [BenchmarkEngine],
@@ -52,7 +57,7 @@ package struct BenchmarkPlan: Sendable {
         )
     }
 
-    /// The number of repetitions to run in all.
+    /// The number of repetitions to run in all, before any re-run of noisy cells.
     package var repetitionCount: Int {
         self.engines.count * self.workloads.count * self.threads.count * self.repetitions
     }

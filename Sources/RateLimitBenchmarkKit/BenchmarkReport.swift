@@ -42,6 +42,21 @@ package struct CellResult: Codable, Hashable, Sendable {
     package var durationSeconds: Double
     /// The allocator the process ran with (`system` or `jemalloc`).
     package var allocator: String
+    // Noise the harness saw; `nil` in files written before it looked, or where not measured:
+    /// The share of the machine's CPU time the host stole over the cell's repetitions.
+    package var stealFraction: Double?
+    /// Times the workers were preempted, summed over threads and repetitions.
+    package var involuntaryContextSwitches: Int?
+    /// Times the workers moved to another CPU, summed over threads and repetitions.
+    package var cpuMigrations: Int?
+    /// Standard deviation over mean of the repetitions' ops/s (`nil` for one repetition).
+    package var coefficientOfVariation: Double?
+    /// Why the cell is noisy (see `NoiseLimits`); empty when it is within the limits.
+    package var noise: [String]?
+    /// Times the cell was measured: 1, plus the `--retry-noisy` re-runs it took.
+    package var attempts: Int?
+    /// With `--pin`: the CPU each worker thread was pinned to, by thread index.
+    package var cpus: [Int]?
 
     /// Encodes every field, writing `null` for those that do not apply (the synthesised encoder
     /// would leave them out, and readers of the schema expect every key).
@@ -72,6 +87,13 @@ package struct CellResult: Codable, Hashable, Sendable {
         try container.encode(self.repetitions, forKey: .repetitions)
         try container.encode(self.durationSeconds, forKey: .durationSeconds)
         try container.encode(self.allocator, forKey: .allocator)
+        try container.encode(self.stealFraction, forKey: .stealFraction)
+        try container.encode(self.involuntaryContextSwitches, forKey: .involuntaryContextSwitches)
+        try container.encode(self.cpuMigrations, forKey: .cpuMigrations)
+        try container.encode(self.coefficientOfVariation, forKey: .coefficientOfVariation)
+        try container.encode(self.noise, forKey: .noise)
+        try container.encode(self.attempts, forKey: .attempts)
+        try container.encode(self.cpus, forKey: .cpus)
     }
 }
 

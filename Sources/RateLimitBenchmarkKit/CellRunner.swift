@@ -1,3 +1,4 @@
+import CRateLimitShims
 import Histogram
 import RateLimit
 import RateLimitTesting
@@ -265,12 +266,26 @@ package enum CellRunner {
     ) -> RepetitionMeasurement {
         let results = PerThreadResults(count: cell.threads, initial: WorkerTally())
         let stop = StopFlag()
-        let workers = RealThreads.Group(count: cell.threads) { thread in work(thread, stop, results) }
+        let cpus = cell.settings.pinningOrder.map { Array($0.prefix(cell.threads)) }
+        // Each worker pins itself (a migration, so before its first scheduler reading), then
+        // reads its scheduler counters before the start line and again after its last decision.
+        let prepare: @Sendable (Int) -> Void = { thread in
+            if let cpus { self.pinCurrentThread(to: cpus[thread]) }
+            results.update(thread) { $0.scheduling = ThreadSchedulingCounters.current() }
+        }
+        let workers = RealThreads.Group(count: cell.threads, prepare: prepare) { thread in
+            work(thread, stop, results)
+            let end = ThreadSchedulingCounters.current()
+            results.update(thread) { tally in
+                tally.scheduling = tally.scheduling.flatMap { start in end?.since(start) }
+            }
+        }
         let duration = cell.settings.duration.saturatingNanoseconds
         let timer = MonotonicClock()
         // The cell's clock starts when the last worker is ready.
         workers.release()
         let start = timer.monotonicNanoseconds()
+        let hostBefore = HostCPUTimes.current()
         var residentSamples: [Int] = []
         for slice in 1...8 {
             let wake = start + duration * Int64(slice) / 8
@@ -286,6 +301,7 @@ package enum CellRunner {
         stop.raise()
         workers.join()
         let elapsed = timer.monotonicNanoseconds() - start
+        let hostAfter = HostCPUTimes.current()
         var latency = WorkerTally.makeHistogram()
         var operations = 0
         var allowed = 0
@@ -294,12 +310,23 @@ package enum CellRunner {
             operations += tally.operations
             allowed += tally.allowed
         }
-        return RepetitionMeasurement(
+        var measurement = RepetitionMeasurement(
             operations: operations,
             elapsedNanoseconds: elapsed,
             allowed: allowed,
             latency: latency,
             residentSamples: residentSamples
         )
+        measurement.hostTicks = hostBefore.flatMap { before in hostAfter?.since(before) }
+        measurement.scheduling = ThreadSchedulingCounters.sum(results.all.map(\.scheduling))
+        measurement.cpus = cpus
+        return measurement
+    }
+
+    /// Pins the calling thread to `cpu`, one the process may run on (`--pin` checked that).
+    private static func pinCurrentThread(to cpu: Int) {
+        let result = crl_pin_current_thread(Int32(cpu))
+        // Only a CPU taken away from the process since the run was planned can fail here.
+        precondition(result == 0, "--pin: cannot pin a worker thread to CPU \(cpu) (errno \(result))")
     }
 }

@@ -11,19 +11,24 @@ package struct CellSettings: Hashable, Sendable {
     package var denyRatio: Double
     /// The allocator this process runs with (`system` or `jemalloc`).
     package var allocator: String
+    /// With `--pin`: the CPUs in the order worker threads take them (``CPUTopology/pinningOrder``);
+    /// thread `i` of a cell runs on the `i`-th. `nil`: the scheduler places the threads.
+    package var pinningOrder: [Int]?
 
     package init(
         keys: Int,
         clock: ClockChoice,
         duration: Duration,
         denyRatio: Double = 0,
-        allocator: String = "system"
+        allocator: String = "system",
+        pinningOrder: [Int]? = nil
     ) {
         self.keys = keys
         self.clock = clock
         self.duration = duration
         self.denyRatio = denyRatio
         self.allocator = allocator
+        self.pinningOrder = pinningOrder
     }
 }
 

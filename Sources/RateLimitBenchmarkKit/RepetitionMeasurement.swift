@@ -12,6 +12,13 @@ package struct RepetitionMeasurement: Sendable {
     package var expirations: Int?
     /// Resident memory sampled at eight even points of the run.
     package var residentSamples: [Int]
+    /// The machine's CPU ticks (all and stolen) over the run; `nil` where `/proc/stat` is missing.
+    package var hostTicks: HostCPUTimes?
+    /// Preemptions and migrations of the workers over the run, summed over threads; `nil` where
+    /// the kernel does not say.
+    package var scheduling: ThreadSchedulingCounters?
+    /// With pinning: the CPU of each worker, by thread index.
+    package var cpus: [Int]?
 
     package init(
         operations: Int,
@@ -42,6 +49,8 @@ struct WorkerTally: Sendable {
     var operations = 0
     var allowed = 0
     var latency = WorkerTally.makeHistogram()
+    /// The scheduler's counters for this worker over its run.
+    var scheduling: ThreadSchedulingCounters?
 
     static func makeHistogram() -> Histogram<UInt64> {
         // 1 ns to 10 s at three significant digits.

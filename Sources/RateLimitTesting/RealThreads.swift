@@ -27,14 +27,22 @@ public enum RealThreads {
         private let barrier: ThreadBarrier
         private let threads: [JoinableThread]
 
-        /// Starts `count` threads (at least 1), each waiting for ``release()`` before it runs
-        /// `body(index)`.
-        package init(count: Int, _ body: @escaping @Sendable (_ index: Int) -> Void) {
+        /// Starts `count` threads (at least 1), each running `prepare(index)`, then waiting for
+        /// ``release()`` before it runs `body(index)`.
+        ///
+        /// - Parameter prepare: Set-up that must not count as the run, such as pinning the thread
+        ///   to a CPU; ``release()`` returns only after every thread has finished it.
+        package init(
+            count: Int,
+            prepare: @escaping @Sendable (_ index: Int) -> Void = { _ in },
+            _ body: @escaping @Sendable (_ index: Int) -> Void
+        ) {
             precondition(count >= 1, "thread count must be at least 1, got \(count)")
             let barrier = ThreadBarrier(count: count + 1)
             self.barrier = barrier
             self.threads = (0..<count).map { index in
                 JoinableThread {
+                    prepare(index)
                     barrier.wait()
                     body(index)
                 }

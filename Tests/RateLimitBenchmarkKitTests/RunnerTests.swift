@@ -74,7 +74,7 @@ struct RunnerTests {
             repetitions: 3, clock: .precise)
         let (cells, lines) = await RealThreads.offload {
             var lines: [String] = []
-            let cells = BenchmarkRunner.run(plan, bytesPerKey: [.mutex: 30]) { lines.append($0) }
+            let cells = BenchmarkRunner.run(plan, bytesPerKey: [.mutex: 30]) { lines.append($0.line) }
             return (cells, lines)
         }
         #expect(lines.count == 6)

@@ -121,6 +121,38 @@ static inline int crl_configured_cpu_count(void) {
     return configured > 0 ? (int)configured : 1;
 }
 
+/// Writes the ids of the CPUs this process may run on (its affinity mask), ascending, into
+/// `cpus` (room for `capacity`), and returns how many there are (which may exceed `capacity`), or
+/// -1 where the mask cannot be read.
+static inline int crl_allowed_cpus(int *cpus, int capacity) {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+        return -1;
+    }
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, &set)) {
+            if (count < capacity) {
+                cpus[count] = cpu;
+            }
+            count++;
+        }
+    }
+    return count;
+#else
+    (void)cpus;
+    (void)capacity;
+    return -1;
+#endif
+}
+
+/// Times the calling thread was preempted (involuntary context switches), or -1 where the
+/// platform cannot say per thread. Defined in shims.c: `<sys/resource.h>` with `_GNU_SOURCE`
+/// clashes with Glibc's module in Swift.
+long crl_thread_involuntary_switches(void);
+
 /// Pins the calling thread to CPU `cpu`. Returns 0, or an errno value (`ENOTSUP` where the
 /// platform cannot pin threads).
 static inline int crl_pin_current_thread(int cpu) {

@@ -4,7 +4,8 @@ package enum CSVRenderer {
         "engine", "workload", "threads", "keys", "clock", "opsPerSecond", "opsPerSecondMin", "opsPerSecondMax",
         "p50Nanoseconds", "p99Nanoseconds", "p999Nanoseconds", "maxNanoseconds", "allowed", "denied",
         "casRetriesPerOp", "evictions", "bytesPerKey", "nanosecondsPerOpPerThread", "ratioToFloor", "residentBytes",
-        "residentDriftSecondHalf", "repetitions", "durationSeconds", "allocator",
+        "residentDriftSecondHalf", "repetitions", "durationSeconds", "allocator", "stealFraction",
+        "involuntaryContextSwitches", "cpuMigrations", "coefficientOfVariation", "noise", "attempts", "cpus",
     ]
 
     package static func render(_ cells: [CellResult]) -> String {
@@ -26,6 +27,14 @@ package enum CSVRenderer {
                 String(cell.residentBytes),
                 cell.residentDriftSecondHalf.map { decimal($0, digits: 4) } ?? "",
                 String(cell.repetitions), decimal(cell.durationSeconds, digits: 3), cell.allocator,
+                cell.stealFraction.map { decimal($0, digits: 4) } ?? "",
+                cell.involuntaryContextSwitches.map(String.init) ?? "",
+                cell.cpuMigrations.map(String.init) ?? "",
+                cell.coefficientOfVariation.map { decimal($0, digits: 4) } ?? "",
+                // Several reasons, and CPU lists, are joined with ';' to stay one field.
+                (cell.noise ?? []).joined(separator: "; "),
+                cell.attempts.map(String.init) ?? "",
+                (cell.cpus ?? []).map(String.init).joined(separator: ";"),
             ]
             lines.append(fields.joined(separator: ","))
         }

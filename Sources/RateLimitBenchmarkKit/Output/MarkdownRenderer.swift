@@ -7,6 +7,9 @@ package enum MarkdownRenderer {
         text += "- Date: \(report.date)\n"
         text +=
             "- Machine: \(machine.cpu), \(machine.cores) cores available (\(machine.logicalProcessors) online), \(machine.memoryGiB) GiB, \(machine.os), kernel \(machine.kernel), Swift \(machine.swift)\n"
+        if let topology = machine.topology {
+            text += "- CPUs: \(topology.summary)\n"
+        }
         text += "- Command: `\(report.command)`\n"
         if let first = report.cells.first {
             text +=
@@ -39,12 +42,19 @@ package enum MarkdownRenderer {
                 let columns = threads.map { thread -> String in
                     guard let cell = rows.first(where: { $0.threads == thread }) else { return "–" }
                     let ratio = cell.ratioToFloor.map { " (\(decimal($0, digits: 2)))" } ?? ""
-                    return millions(cell.opsPerSecond) + ratio
+                    let noisy = (cell.noise ?? []).isEmpty ? "" : " ⚠"
+                    return millions(cell.opsPerSecond) + ratio + noisy
                 }
                 let last = rows.max { $0.threads < $1.threads }
                 text += "| \(engine) | " + columns.joined(separator: " | ")
                 text +=
                     " | \(last.map { "\($0.p99Nanoseconds) ns" } ?? "–") | \(last?.bytesPerKey.map { decimal($0, digits: 1) } ?? "–") |\n"
+            }
+            let noisy = cells.filter { !($0.noise ?? []).isEmpty }.map { cell in
+                "\(cell.engine)@\(cell.threads): \((cell.noise ?? []).joined(separator: ", "))"
+            }
+            if !noisy.isEmpty {
+                text += "\n⚠ Noisy cells (beyond the run's noise limits): " + noisy.joined(separator: "; ") + ".\n"
             }
             if workload == .churn {
                 let drifts = cells.compactMap { cell in

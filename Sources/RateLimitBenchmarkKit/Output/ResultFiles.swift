@@ -11,7 +11,7 @@ package enum ResultFiles {
         var written: [String] = []
         func save(_ text: String, _ name: String) throws {
             let url = folder.appendingPathComponent(name)
-            try Data(text.utf8).write(to: url)
+            try self.writeAtomically(text, to: url)
             written.append(url.path)
         }
         try save(try self.json(report), "\(stem).json")
@@ -24,6 +24,12 @@ package enum ResultFiles {
         }
         try save(MarkdownRenderer.render(report, chartFiles: charts), "\(stem).md")
         return written
+    }
+
+    /// Writes `text` to a temporary file beside `url`, then renames it: a reader (or a run that
+    /// fails half-way) never leaves a half-written file at `url`.
+    package static func writeAtomically(_ text: String, to url: URL) throws {
+        try Data(text.utf8).write(to: url, options: .atomic)
     }
 
     /// The report as pretty-printed JSON with sorted keys.

@@ -1,7 +1,8 @@
 import TextTable
 
 /// The result table for the terminal: one row per cell, names left-aligned, figures right-aligned,
-/// in ordo-one's TextTable simple style (a header, a dashed rule, columns one space apart).
+/// in ordo-one's TextTable simple style (a header, a dashed rule, columns one space apart). The
+/// last column says why a cell is noisy (see ``NoiseLimits``).
 package enum ResultTable {
     /// The table of `cells`, in their order; empty when there are none.
     package static func render(_ cells: [CellResult]) -> String {
@@ -21,6 +22,9 @@ package enum ResultTable {
                 self.figure("CAS/op", cell.casRetriesPerOp.map { decimal($0, digits: 4) } ?? "-"),
                 self.figure("evicted", cell.evictions.map(String.init) ?? "-"),
                 self.figure("B/key", cell.bytesPerKey.map { decimal($0, digits: 1) } ?? "-"),
+                self.figure("CV", cell.coefficientOfVariation.map(percent) ?? "-"),
+                self.figure("steal", cell.stealFraction.map(percent) ?? "-"),
+                Column(title: "noise", value: (cell.noise ?? []).joined(separator: ", ")),
             ]
         }
         return table.string(for: cells) ?? ""

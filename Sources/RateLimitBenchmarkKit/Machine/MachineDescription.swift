@@ -29,6 +29,9 @@ package struct MachineDescription: Codable, Hashable, Sendable {
     package var architecture: String
     /// A short, file-name-safe label: architecture, core count, CPU model.
     package var label: String
+    /// Cores, SMT siblings, NUMA nodes and frequency governor; `nil` in files written before it
+    /// was recorded.
+    package var topology: CPUTopology?
 
     /// Describes the machine this process runs on.
     package static func current() -> MachineDescription {
@@ -55,7 +58,8 @@ package struct MachineDescription: Codable, Hashable, Sendable {
             os: Self.operatingSystem(),
             swift: Self.swiftVersion,
             architecture: architecture,
-            label: String(label.prefix(64))
+            label: String(label.prefix(64)),
+            topology: CPUTopology.current()
         )
     }
 

@@ -1,0 +1,44 @@
+/// When a cell's figures are too disturbed to trust: more CPU time stolen by the host than
+/// `maxSteal`, or repetitions spread wider than `maxCoefficientOfVariation`. A cell over either
+/// limit is flagged in every output, and `--retry-noisy` measures it again.
+package struct NoiseLimits: Hashable, Sendable {
+    /// The largest share of the machine's CPU time the host may steal during a cell, in 0...1.
+    package var maxSteal: Double
+    /// The largest coefficient of variation (standard deviation over mean) of a cell's
+    /// repetitions' ops/s.
+    package var maxCoefficientOfVariation: Double
+
+    package init(maxSteal: Double, maxCoefficientOfVariation: Double) {
+        self.maxSteal = maxSteal
+        self.maxCoefficientOfVariation = maxCoefficientOfVariation
+    }
+
+    /// 5 % steal, 10 % coefficient of variation.
+    package static let standard = NoiseLimits(maxSteal: 0.05, maxCoefficientOfVariation: 0.10)
+
+    /// Why `cell` is noisy, one short phrase per limit it is over (`steal 12.1 % > 5 %`); empty
+    /// when it is within both, or when neither figure was measured.
+    package func flags(for cell: CellResult) -> [String] {
+        var flags: [String] = []
+        if let steal = cell.stealFraction, steal > self.maxSteal {
+            flags.append("steal \(percent(steal)) > \(percent(self.maxSteal))")
+        }
+        if let variation = cell.coefficientOfVariation, variation > self.maxCoefficientOfVariation {
+            flags.append("CV \(percent(variation)) > \(percent(self.maxCoefficientOfVariation))")
+        }
+        return flags
+    }
+
+    /// How far the noisier of `cell`'s two figures is over its limit, as a multiple of the limit
+    /// (at most 1 within the limits): what `--retry-noisy` minimises when no attempt is clean.
+    package func excess(of cell: CellResult) -> Double {
+        let steal = (cell.stealFraction ?? 0) / max(self.maxSteal, .leastNonzeroMagnitude)
+        let variation = (cell.coefficientOfVariation ?? 0) / max(self.maxCoefficientOfVariation, .leastNonzeroMagnitude)
+        return max(steal, variation)
+    }
+}
+
+/// A fraction as a percentage with one decimal: `0.121` → `12.1 %`.
+package func percent(_ fraction: Double) -> String {
+    "\(decimal(fraction * 100, digits: 1)) %"
+}
