@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "RateLimitTesting", targets: ["RateLimitTesting"]),
         .library(name: "RateLimitHummingbird", targets: ["RateLimitHummingbird"]),
         .library(name: "RateLimitRedis", targets: ["RateLimitRedis"]),
+        // The harness, for benchmarking your own engine beside the package's (Examples/).
+        .library(name: "RateLimitBenchmarkKit", targets: ["RateLimitBenchmarkKit"]),
         .executable(name: "ratelimit-bench", targets: ["ratelimit-bench"]),
         .executable(name: "ratelimit-demo", targets: ["RateLimitDemo"]),
     ],

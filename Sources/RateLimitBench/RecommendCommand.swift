@@ -97,7 +97,7 @@ struct RecommendCommand: ParsableCommand {
         // The run command's rule, on this one workload: the fastest, unless another engine within
         // 3 % of it needs fewer bytes per key.
         guard let recommendation = Recommendation.make(from: cells, threads: self.threads),
-            let best = cells.first(where: { $0.engine == EngineName(recommendation.engine) })
+            let best = cells.first(where: { $0.engine == recommendation.engine })
         else { throw ExitCode(1) }
         func evidence(_ cell: CellResult) -> String {
             let bytes = cell.bytesPerKey.map { ", \(decimal($0, digits: 1)) B/key" } ?? ""

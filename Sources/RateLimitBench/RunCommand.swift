@@ -76,6 +76,12 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Skip the per-engine memory measurement (bytes per key).")
     var skipMemory = false
 
+    @Option(
+        help:
+            "Open loop: offer this many decisions per second in total (such as 2e6; the floor is left out), or a share of each engine's maximum (such as 50%: closed-loop cells, each engine's maximum with every decision timed, then open-loop cells).",
+        transform: parsing(OfferedRate.parse))
+    var rate: OfferedRate?
+
     @OptionGroup var noise: NoiseOptions
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -111,6 +117,7 @@ struct RunCommand: AsyncParsableCommand {
             )
         )
         self.noise.apply(to: &plan)
+        plan.offeredRate = self.rate
         let date = ISO8601DateFormatter().string(from: Date())
         progress(
             "ratelimit-bench: \(plan.repetitionCount) repetitions of \(self.duration) on \(machine.cpu) (\(machine.cores) cores)"

@@ -13,6 +13,9 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
     /// The tutorial's design ported faithfully: a lock around a dictionary of buckets, a lock per
     /// bucket, wall-clock time — what a user would otherwise write.
     case tutorial
+    /// An engine of the caller's (``BenchmarkableEngine``): never parsed from a name, never in
+    /// ``allCases``.
+    case custom(CustomEngine)
 
     package static let mutex = Self.engine(.mutex)
     package static let atomic = Self.engine(.atomic)
@@ -42,6 +45,7 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
         case .engine(let engine): engine.rawValue
         case .floor: "floor"
         case .tutorial: "tutorial"
+        case .custom(let engine): engine.name
         }
     }
 
@@ -52,8 +56,13 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
         if case .engine(let engine) = self { engine } else { nil }
     }
 
-    /// Whether this is one of the package's engines (not a reference row).
-    package var isRateLimiter: Bool { self.rateLimitEngine != nil }
+    /// Whether this is an engine (the package's or the caller's), not a reference row.
+    package var isRateLimiter: Bool {
+        switch self {
+        case .engine, .custom: true
+        case .floor, .tutorial: false
+        }
+    }
 
     /// Parses a comma-separated list such as `mutex,atomic`.
     package static func parseList(_ text: String) throws(ArgumentError) -> [BenchmarkEngine] {

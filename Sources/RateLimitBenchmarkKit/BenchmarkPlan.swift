@@ -11,6 +11,9 @@ package struct BenchmarkPlan: Sendable {
     /// How many times a workload and thread count with a noisy cell is measured again, all its
     /// engines together (so that they stay interleaved and comparable).
     package var retryNoisy = 0
+    /// With a rate, every cell also (or, for a fixed rate, only) runs open loop: see
+    /// ``OfferedRate``. The floor has no open-loop cells: it is a throughput reference.
+    package var offeredRate: OfferedRate?
 
     package init(
         engines: [BenchmarkEngine],
@@ -59,11 +62,24 @@ package struct BenchmarkPlan: Sendable {
 
     /// The number of repetitions to run in all, before any re-run of noisy cells.
     package var repetitionCount: Int {
-        self.engines.count * self.workloads.count * self.threads.count * self.repetitions
+        let perGroup: Int
+        switch self.offeredRate {
+        case nil: perGroup = self.engines.count
+        case .perSecond: perGroup = self.openLoopEngines.count
+        // Closed loop, then the timed maximum and the open loop for each engine but the floor.
+        case .fractionOfMaximum: perGroup = self.engines.count + 2 * self.openLoopEngines.count
+        }
+        return perGroup * self.workloads.count * self.threads.count * self.repetitions
+    }
+
+    /// The engines measured open loop: all but the floor.
+    var openLoopEngines: [BenchmarkEngine] {
+        self.engines.filter { $0 != .floor }
     }
 
     /// The cell of `engine`, `workload` and `threads` under this plan's settings.
-    func cell(_ engine: BenchmarkEngine, _ workload: Workload, threads: Int) -> CellConfiguration {
-        CellConfiguration(engine: engine, workload: workload, threads: threads, settings: self.settings)
+    func cell(_ engine: BenchmarkEngine, _ workload: Workload, threads: Int, rate: Double? = nil) -> CellConfiguration {
+        CellConfiguration(
+            engine: engine, workload: workload, threads: threads, settings: self.settings, offeredRate: rate)
     }
 }

@@ -57,6 +57,14 @@ package struct CellResult: Codable, Hashable, Sendable {
     package var attempts: Int?
     /// With `--pin`: the CPU each worker thread was pinned to, by thread index.
     package var cpus: [Int]?
+    // Latency beyond the core schema, and open-loop cells (`--rate`):
+    package var p90Nanoseconds: UInt64?
+    package var p9999Nanoseconds: UInt64?
+    /// Open loop: the decisions per second offered (`opsPerSecond` is what was achieved);
+    /// `nil` for closed-loop cells.
+    package var offeredOpsPerSecond: Double?
+    /// Open loop: latency from each decision's due time, at ``LatencyPoint/percentiles``.
+    package var latencyPercentiles: [LatencyPoint]?
 
     /// Encodes every field, writing `null` for those that do not apply (the synthesised encoder
     /// would leave them out, and readers of the schema expect every key).
@@ -94,6 +102,10 @@ package struct CellResult: Codable, Hashable, Sendable {
         try container.encode(self.noise, forKey: .noise)
         try container.encode(self.attempts, forKey: .attempts)
         try container.encode(self.cpus, forKey: .cpus)
+        try container.encode(self.p90Nanoseconds, forKey: .p90Nanoseconds)
+        try container.encode(self.p9999Nanoseconds, forKey: .p9999Nanoseconds)
+        try container.encode(self.offeredOpsPerSecond, forKey: .offeredOpsPerSecond)
+        try container.encode(self.latencyPercentiles, forKey: .latencyPercentiles)
     }
 }
 

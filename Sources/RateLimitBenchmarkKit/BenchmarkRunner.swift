@@ -6,6 +6,8 @@ package enum BenchmarkRunner {
     /// engines, so slow drift on a shared machine spreads over all engines instead of biasing one.
     /// When one of those cells is over the plan's noise limits, all of them are measured again,
     /// up to `plan.retryNoisy` times; the first clean attempt is kept, else the least noisy one.
+    /// With an offered rate, the open-loop cells follow (for a share of the maximum, after the
+    /// closed-loop cells they take it from).
     ///
     /// - Parameters:
     ///   - bytesPerKey: Per-engine memory figures (see ``MemoryProbe``), attached to its cells.
@@ -16,66 +18,131 @@ package enum BenchmarkRunner {
         progress: (BenchmarkProgress) -> Void
     ) -> [CellResult] {
         var results: [CellResult] = []
-        var done = 0
-        var total = plan.repetitionCount
+        var counter = (done: 0, total: plan.repetitionCount)
         for workload in plan.workloads {
             for threads in plan.threads {
-                var kept: [CellResult] = []
-                for attempt in 1...(plan.retryNoisy + 1) {
-                    if attempt > 1 {
-                        total += plan.engines.count * plan.repetitions
-                    }
-                    var cells = self.measureGroup(plan, workload, threads, bytesPerKey) { engine, repetition, rate in
-                        done += 1
-                        let cell = "\(workload) × \(threads) thr, \(engine) rep \(repetition)"
-                        progress(.repetition(done: done, total: total, cell: cell, opsPerSecond: rate))
-                    }
-                    for index in cells.indices {
-                        cells[index].attempts = attempt
-                    }
-                    let excess = { (group: [CellResult]) in group.map(plan.noiseLimits.excess(of:)).max() ?? 0 }
-                    if kept.isEmpty || excess(cells) < excess(kept) {
-                        kept = cells
-                    }
-                    let noisy = cells.filter { !($0.noise ?? []).isEmpty }
-                    guard !noisy.isEmpty, attempt <= plan.retryNoisy else { break }
-                    let reasons = noisy.map { "\($0.engine): \(($0.noise ?? []).joined(separator: ", "))" }
-                    progress(
-                        .retry(
-                            "noisy: \(workload) × \(threads) thr (\(reasons.joined(separator: "; "))); measuring again, attempt \(attempt + 1) of \(plan.retryNoisy + 1)"
-                        ))
+                let group = Group(workload: workload, threads: threads, bytesPerKey: bytesPerKey)
+                switch plan.offeredRate {
+                case nil:
+                    results += self.measure(group, plan.engines, rates: nil, plan, &counter, progress)
+                case .perSecond(let rate):
+                    let rates = Dictionary(uniqueKeysWithValues: plan.openLoopEngines.map { ($0, rate) })
+                    results += self.measure(group, plan.openLoopEngines, rates: rates, plan, &counter, progress)
+                case .fractionOfMaximum(let fraction):
+                    results += self.measure(group, plan.engines, rates: nil, plan, &counter, progress)
+                    let maximum = self.timedMaximum(group, plan.openLoopEngines, plan, &counter, progress)
+                    let rates = maximum.mapValues { max($0 * fraction, 1) }
+                    results += self.measure(group, plan.openLoopEngines, rates: rates, plan, &counter, progress)
                 }
-                results += kept
             }
         }
         return results
     }
 
-    /// One attempt at every engine's cell of `workload` at `threads`, with ratios to the floor
-    /// and noise flags.
-    private static func measureGroup(
+    /// A workload at a thread count: the cells measured together.
+    private struct Group {
+        var workload: Workload
+        var threads: Int
+        var bytesPerKey: [BenchmarkEngine: Double]
+    }
+
+    /// Each engine's closed-loop maximum with every decision timed, as the open loop times them
+    /// (the open-loop driver at an infinite rate: every decision is due at once): what a share of
+    /// the maximum is taken of, so that the driver's own clock read and histogram record per
+    /// decision are inside the maximum and `--rate 100%` is just sustainable. The plain closed-loop
+    /// cells time one decision in 128 and would overstate it. Not kept as cells.
+    private static func timedMaximum(
+        _ group: Group,
+        _ engines: [BenchmarkEngine],
         _ plan: BenchmarkPlan,
-        _ workload: Workload,
-        _ threads: Int,
-        _ bytesPerKey: [BenchmarkEngine: Double],
+        _ counter: inout (done: Int, total: Int),
+        _ progress: (BenchmarkProgress) -> Void
+    ) -> [BenchmarkEngine: Double] {
+        let rates = Dictionary(uniqueKeysWithValues: engines.map { ($0, Double.infinity) })
+        let name = "\(group.workload) × \(group.threads) thr, maximum with every decision timed"
+        let cells = self.measureOnce(group, engines, rates: rates, plan) { engine, repetition, rate in
+            counter.done += 1
+            progress(
+                .repetition(
+                    done: counter.done, total: counter.total, cell: "\(name), \(engine) rep \(repetition)",
+                    opsPerSecond: rate))
+        }
+        var maximum: [BenchmarkEngine: Double] = [:]
+        for engine in engines {
+            maximum[engine] = cells.first { $0.engine == EngineName(engine) }?.opsPerSecond ?? 0
+        }
+        return maximum
+    }
+
+    /// Measures `engines` on `group`, closed loop or (with `rates`) open loop, and again while a
+    /// cell is noisy and retries are left.
+    private static func measure(
+        _ group: Group,
+        _ engines: [BenchmarkEngine],
+        rates: [BenchmarkEngine: Double]?,
+        _ plan: BenchmarkPlan,
+        _ counter: inout (done: Int, total: Int),
+        _ progress: (BenchmarkProgress) -> Void
+    ) -> [CellResult] {
+        let name = "\(group.workload) × \(group.threads) thr\(rates == nil ? "" : " open loop")"
+        var kept: [CellResult] = []
+        for attempt in 1...(plan.retryNoisy + 1) {
+            if attempt > 1 {
+                counter.total += engines.count * plan.repetitions
+            }
+            var cells = self.measureOnce(group, engines, rates: rates, plan) { engine, repetition, rate in
+                counter.done += 1
+                let offered = rates?[engine].map { " at \(millions($0)) M/s offered" } ?? ""
+                progress(
+                    .repetition(
+                        done: counter.done, total: counter.total,
+                        cell: "\(name), \(engine) rep \(repetition)\(offered)",
+                        opsPerSecond: rate))
+            }
+            for index in cells.indices {
+                cells[index].attempts = attempt
+            }
+            let excess = { (cells: [CellResult]) in cells.map(plan.noiseLimits.excess(of:)).max() ?? 0 }
+            if kept.isEmpty || excess(cells) < excess(kept) {
+                kept = cells
+            }
+            let noisy = cells.filter { !($0.noise ?? []).isEmpty }
+            guard !noisy.isEmpty, attempt <= plan.retryNoisy else { break }
+            let reasons = noisy.map { "\($0.engine): \(($0.noise ?? []).joined(separator: ", "))" }
+            progress(
+                .retry(
+                    "noisy: \(name) (\(reasons.joined(separator: "; "))); measuring again, attempt \(attempt + 1) of \(plan.retryNoisy + 1)"
+                ))
+        }
+        return kept
+    }
+
+    /// One attempt at every engine's cell of `group`, with ratios to the floor and noise flags.
+    private static func measureOnce(
+        _ group: Group,
+        _ engines: [BenchmarkEngine],
+        rates: [BenchmarkEngine: Double]?,
+        _ plan: BenchmarkPlan,
         repetitionDone: (BenchmarkEngine, Int, Double) -> Void
     ) -> [CellResult] {
         var measurements: [BenchmarkEngine: [RepetitionMeasurement]] = [:]
         for repetition in 1...plan.repetitions {
-            for engine in plan.engines {
-                let measurement = CellRunner.measure(plan.cell(engine, workload, threads: threads))
+            for engine in engines {
+                let cell = plan.cell(engine, group.workload, threads: group.threads, rate: rates?[engine])
+                let measurement = CellRunner.measure(cell)
                 measurements[engine, default: []].append(measurement)
                 repetitionDone(engine, repetition, measurement.operationsPerSecond)
             }
         }
-        var cells = plan.engines.map { engine in
+        var cells = engines.map { engine in
             self.summarise(
                 measurements[engine] ?? [],
                 engine: EngineName(engine),
-                workload: workload,
-                threads: threads,
+                workload: group.workload,
+                threads: group.threads,
                 plan: plan,
-                bytesPerKey: bytesPerKey[engine]
+                bytesPerKey: group.bytesPerKey[engine],
+                offeredRate: rates?[engine]
             )
         }
         let floor = cells.first { $0.engine == EngineName(.floor) }
@@ -96,7 +163,8 @@ package enum BenchmarkRunner {
         workload: Workload,
         threads: Int,
         plan: BenchmarkPlan,
-        bytesPerKey: Double?
+        bytesPerKey: Double?,
+        offeredRate: Double? = nil
     ) -> CellResult {
         var latency = WorkerTally.makeHistogram()
         for measurement in measurements {
@@ -154,6 +222,16 @@ package enum BenchmarkRunner {
         cell.involuntaryContextSwitches = scheduling?.involuntarySwitches
         cell.cpuMigrations = scheduling?.migrations
         cell.cpus = measurements.first?.cpus
+        cell.p90Nanoseconds = latency.valueAtPercentile(90)
+        cell.p9999Nanoseconds = latency.valueAtPercentile(99.99)
+        if let offeredRate {
+            cell.offeredOpsPerSecond = offeredRate
+            cell.latencyPercentiles = LatencyPoint.percentiles.map { percentile in
+                LatencyPoint(
+                    percentile: percentile,
+                    nanoseconds: percentile >= 100 ? latency.max : latency.valueAtPercentile(percentile))
+            }
+        }
         return cell
     }
 }

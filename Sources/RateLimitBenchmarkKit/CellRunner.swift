@@ -65,11 +65,26 @@ package enum CellRunner {
                 return self.measure(cell, limiter: limiter, keys: keys)
             case .tutorial:
                 return self.measure(cell, limiter: TutorialDesignLimiter<Key>(policy: policy), keys: keys)
+            case .custom(let custom):
+                // The public API runs the precise clock only, and the factories make Int- or
+                // String-keyed limiters: the two key types the workloads use.
+                let made: Any =
+                    Key.self == String.self
+                    ? IndirectRateLimiter(
+                        base: try custom.engine.makeStringKeyedLimiter(
+                            policy: policy, maxKeys: maxKeys, clock: MonotonicClock()))
+                    : IndirectRateLimiter(
+                        base: try custom.engine.makeLimiter(policy: policy, maxKeys: maxKeys, clock: MonotonicClock()))
+                guard let limiter = made as? IndirectRateLimiter<Key> else {
+                    preconditionFailure("custom engines measure Int and String keys, not \(Key.self)")
+                }
+                return self.measure(cell, limiter: limiter, keys: keys)
             case .floor:
                 return self.measureFloor(cell, clock: clock)
             }
         } catch {
-            // The harness's policies and bounds are valid by construction.
+            // The harness's policies and bounds are valid by construction; a caller's engine
+            // that refuses them cannot be measured.
             preconditionFailure("cannot create \(cell.engine): \(error)")
         }
     }
@@ -82,14 +97,18 @@ package enum CellRunner {
         keys: [Limiter.Key]
     ) -> RepetitionMeasurement {
         let capacity = limiter.policy.capacity
-        let statisticsBefore = (limiter as? any BoundedRateLimiter<Limiter.Key>)?.statistics
+        let bounded =
+            ((limiter as? IndirectRateLimiter<Limiter.Key>)?.base ?? limiter) as? any BoundedRateLimiter<Limiter.Key>
+        let statisticsBefore = bounded?.statistics
         let work: @Sendable (Int, StopFlag, PerThreadResults<WorkerTally>) -> Void
         switch cell.workload {
         case .hotAllow, .hotDeny:
             let key = keys[0]
             _ = limiter.acquire(key, cost: cell.workload == .hotDeny ? capacity : 1)
             work = { thread, stop, results in
-                results.update(thread) { tally in self.loop(limiter, stop: stop, tally: &tally) { _ in key } }
+                results.update(thread) { tally in
+                    self.loop(limiter, cell, thread, stop: stop, tally: &tally) { _ in key }
+                }
             }
         case .uniformAllow, .zipfAllow, .uniformIP:
             // Track every key, and drain the share aimed at empty buckets: at least one key on
@@ -107,7 +126,7 @@ package enum CellRunner {
                 let mask = stream.count - 1
                 results.update(thread) { tally in
                     stream.withUnsafeBufferPointer { stream in
-                        self.loop(limiter, stop: stop, tally: &tally) { stream[$0 & mask] }
+                        self.loop(limiter, cell, thread, stop: stop, tally: &tally) { stream[$0 & mask] }
                     }
                 }
             }
@@ -122,12 +141,12 @@ package enum CellRunner {
             work = { thread, stop, results in
                 let base = (thread + 1) << 40
                 results.update(thread) { tally in
-                    self.loop(limiter, stop: stop, tally: &tally) { makeKey(base | $0) }
+                    self.loop(limiter, cell, thread, stop: stop, tally: &tally) { makeKey(base | $0) }
                 }
             }
         }
         var measurement = self.run(cell, work: work)
-        if let bounded = limiter as? any BoundedRateLimiter<Limiter.Key>, let before = statisticsBefore {
+        if let bounded, let before = statisticsBefore {
             let after = bounded.statistics
             measurement.evictions = after.evictedBuckets - before.evictedBuckets
             measurement.expirations = after.expiredBuckets - before.expiredBuckets
@@ -176,10 +195,32 @@ package enum CellRunner {
         }
     }
 
-    /// The measured loop: batches of decisions between polls of the stop flag, one decision in
-    /// `latencySampleInterval` timed.
+    /// Thread `thread`'s measured loop: closed or open (``CellConfiguration/offeredRate``).
     @inline(__always)
     static func loop<Limiter: RateLimiter>(
+        _ limiter: Limiter,
+        _ cell: CellConfiguration,
+        _ thread: Int,
+        stop: StopFlag,
+        tally: inout WorkerTally,
+        key: (Int) -> Limiter.Key
+    ) {
+        if let rate = cell.offeredRate {
+            // Each thread offers an equal share; their schedules are staggered evenly, so that
+            // together they offer `rate` at even spacing rather than in bursts of `threads`.
+            // An infinite rate (the timed maximum): every decision due at once, none waits.
+            let interval = rate.isInfinite ? 0 : 1e9 * Double(cell.threads) / rate
+            let phase = interval * Double(thread) / Double(cell.threads)
+            self.openLoop(limiter, interval: interval, phase: phase, stop: stop, tally: &tally, key: key)
+        } else {
+            self.closedLoop(limiter, stop: stop, tally: &tally, key: key)
+        }
+    }
+
+    /// The closed loop: batches of decisions between polls of the stop flag, one decision in
+    /// `latencySampleInterval` timed.
+    @inline(__always)
+    static func closedLoop<Limiter: RateLimiter>(
         _ limiter: Limiter,
         stop: StopFlag,
         tally: inout WorkerTally,
@@ -207,6 +248,46 @@ package enum CellRunner {
                     allowed &+= limiter.acquire(next, cost: 1).isAllowed ? 1 : 0
                 }
             }
+        } while !stop.isRaised
+        tally.operations = operation
+        tally.allowed = allowed
+    }
+
+    /// The open loop: decision `n` is due at `start + phase + n × interval` nanoseconds; the
+    /// thread waits (spinning on the clock, which is precise to tens of nanoseconds where a sleep
+    /// is not) until it is due, decides, and records the time from when it was *due* to when it
+    /// finished. A thread that falls behind (preempted, or a slow decision) issues the overdue
+    /// decisions back to back, and each one's wait counts in its latency: a stall shows in the
+    /// tail instead of hiding as a pause in the offered load (coordinated omission). Every decision
+    /// is timed. Decisions still due when the stop flag rises are not issued, except the first:
+    /// like the closed loop, a thread scheduled only after the stop still measures something.
+    @inline(__always)
+    static func openLoop<Limiter: RateLimiter>(
+        _ limiter: Limiter,
+        interval: Double,
+        phase: Double,
+        stop: StopFlag,
+        tally: inout WorkerTally,
+        key: (Int) -> Limiter.Key
+    ) {
+        let timer = MonotonicClock()
+        var now = timer.monotonicNanoseconds()
+        let start = Double(now) + phase
+        var operation = 0
+        var allowed = 0
+        // One clock read per decision besides the engine's: the reading that ends a decision is
+        // the "now" the next one is checked against, so a thread on or behind schedule does not
+        // read the clock again before deciding.
+        schedule: repeat {
+            let due = Int64(start + Double(operation) * interval)
+            while now < due {
+                if operation > 0 && stop.isRaised { break schedule }
+                now = timer.monotonicNanoseconds()
+            }
+            allowed &+= limiter.acquire(key(operation), cost: 1).isAllowed ? 1 : 0
+            now = timer.monotonicNanoseconds()
+            _ = tally.latency.record(UInt64(max(0, now - due)))
+            operation &+= 1
         } while !stop.isRaised
         tally.operations = operation
         tally.allowed = allowed

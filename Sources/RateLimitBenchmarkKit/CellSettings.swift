@@ -38,12 +38,19 @@ package struct CellConfiguration: Hashable, Sendable {
     package var workload: Workload
     package var threads: Int
     package var settings: CellSettings
+    /// Open loop: decisions per second offered in total over the threads, each issued on a fixed
+    /// schedule and its latency measured from when it was due. `nil`: closed loop, each thread
+    /// deciding as fast as it can.
+    package var offeredRate: Double?
 
-    package init(engine: BenchmarkEngine, workload: Workload, threads: Int, settings: CellSettings) {
+    package init(
+        engine: BenchmarkEngine, workload: Workload, threads: Int, settings: CellSettings, offeredRate: Double? = nil
+    ) {
         self.engine = engine
         self.workload = workload
         self.threads = threads
         self.settings = settings
+        self.offeredRate = offeredRate
     }
 
     package init(

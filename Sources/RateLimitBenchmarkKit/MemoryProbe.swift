@@ -18,7 +18,8 @@ package enum MemoryProbe {
             limiter = made
         case .tutorial:
             limiter = TutorialDesignLimiter<Int>(policy: policy)
-        case .floor:
+        case .floor, .custom:
+            // A caller's engine lives only in the caller's process: no child can make it.
             return nil
         }
         for key in 0..<keys { _ = limiter.acquire(key, cost: 1) }
@@ -34,7 +35,10 @@ package enum MemoryProbe {
         keys: Int,
         executable: String = "/proc/self/exe"
     ) -> Double? {
-        guard engine != .floor else { return nil }
+        switch engine {
+        case .floor, .custom: return nil
+        case .engine, .tutorial: break
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["memory", "--engine", engine.rawValue, "--keys", String(keys)]

@@ -17,8 +17,8 @@ package struct Recommendation: Codable, Hashable, Sendable {
         package var best: EngineName
     }
 
-    package var engine: BenchmarkEngine
-    package var runnerUp: BenchmarkEngine?
+    package var engine: EngineName
+    package var runnerUp: EngineName?
     /// The thread count the decision was made at.
     package var threads: Int
     /// Geometric mean of ratio-to-best over the workloads.
@@ -31,8 +31,15 @@ package struct Recommendation: Codable, Hashable, Sendable {
 
     /// Recommends an engine from `cells` at the measured thread count nearest to `threads`
     /// (the machine's cores when `nil`), or returns `nil` when no engine cell was measured.
-    package static func make(from cells: [CellResult], threads wanted: Int) -> Recommendation? {
-        let candidates = cells.filter { $0.engine.benchmarkEngine?.isRateLimiter == true }
+    ///
+    /// - Parameter others: Engines measured besides the package's (``BenchmarkableEngine``s),
+    ///   which compete too; reference rows and Redis never do.
+    package static func make(
+        from cells: [CellResult], threads wanted: Int, others: [EngineName] = []
+    ) -> Recommendation? {
+        let contenders = BenchmarkEngine.allCases.filter(\.isRateLimiter).map(EngineName.init) + others
+        // Throughput decides: closed-loop cells only (an open-loop cell's ops/s is the rate offered).
+        let candidates = cells.filter { contenders.contains($0.engine) && $0.offeredOpsPerSecond == nil }
         let measuredThreads = Set(candidates.map(\.threads)).sorted()
         // The nearest thread count; of two equally near, the higher.
         let nearest = measuredThreads.min { lhs, rhs in
@@ -47,16 +54,15 @@ package struct Recommendation: Codable, Hashable, Sendable {
         for workload in workloads {
             best[workload] = atThreads.filter { $0.workload == workload }.max { $0.opsPerSecond < $1.opsPerSecond }
         }
-        let engines = BenchmarkEngine.allCases.filter { engine in atThreads.contains { $0.engine == EngineName(engine) }
-        }
+        let engines = contenders.filter { engine in atThreads.contains { $0.engine == engine } }
         // Engines measured on every workload compete; a missing cell would flatter an engine.
-        var scored: [(engine: BenchmarkEngine, score: Double, bytes: Double?, evidence: [Evidence])] = []
+        var scored: [(engine: EngineName, score: Double, bytes: Double?, evidence: [Evidence])] = []
         for engine in engines {
             var logSum = 0.0
             var evidence: [Evidence] = []
             var bytes: Double?
             for workload in workloads {
-                guard let cell = atThreads.first(where: { $0.engine == EngineName(engine) && $0.workload == workload }),
+                guard let cell = atThreads.first(where: { $0.engine == engine && $0.workload == workload }),
                     let top = best[workload], top.opsPerSecond > 0
                 else { break }
                 let ratio = cell.opsPerSecond / top.opsPerSecond
@@ -84,7 +90,7 @@ package struct Recommendation: Codable, Hashable, Sendable {
         }
         guard let winner = scored.first else { return nil }
         let runnerUp = scored.dropFirst().first
-        let wins = winner.evidence.filter { $0.best == EngineName(winner.engine) }.map(\.workload.rawValue)
+        let wins = winner.evidence.filter { $0.best == winner.engine }.map(\.workload.rawValue)
         var summary = "At \(threads) thread\(threads == 1 ? "" : "s"), choose \(winner.engine): "
         summary +=
             "on average \(decimal(winner.score, digits: 2)) of the fastest engine across \(workloads.count) workload\(workloads.count == 1 ? "" : "s")"

@@ -33,8 +33,8 @@ struct RecommendationTests {
             Self.cell(.mutex, .uniformAllow, threads: 8, ops: 1),
         ]
         let recommendation = try #require(Recommendation.make(from: cells, threads: 2))
-        #expect(recommendation.engine == .sharded)
-        #expect(recommendation.runnerUp == .atomic)
+        #expect(recommendation.engine == EngineName(.sharded))
+        #expect(recommendation.runnerUp == EngineName(.atomic))
         #expect(recommendation.threads == 2)
         // sqrt(0.9 × 0.9) = 0.9
         #expect(abs(recommendation.score - 0.9) < 1e-9)
@@ -48,7 +48,7 @@ struct RecommendationTests {
             Self.cell(.atomic, .uniformAllow, threads: 4, ops: 100, bytes: 33),
             Self.cell(.mutex, .uniformAllow, threads: 4, ops: 99, bytes: 28),
         ]
-        #expect(try #require(Recommendation.make(from: cells, threads: 4)).engine == .mutex)
+        #expect(try #require(Recommendation.make(from: cells, threads: 4)).engine == EngineName(.mutex))
     }
 
     @Test func theNearestMeasuredThreadCountIsUsed() throws {

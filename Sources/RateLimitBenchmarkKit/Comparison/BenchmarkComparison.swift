@@ -3,7 +3,8 @@ import Foundation
 /// Two runs of `ratelimit-bench run`, cell by cell: is the new run faster, slower, or not
 /// distinguishable from the baseline? What `ratelimit-bench compare` prints.
 ///
-/// Cells match on engine, workload, threads, keys and clock. Per cell the repetitions' ops/s are
+/// Closed-loop cells match on engine, workload, threads, keys and clock (open-loop cells, whose
+/// throughput is the rate offered, are left out). Per cell the repetitions' ops/s are
 /// compared on a log scale with ``RankSumTest``: the ratio is the Hodges–Lehmann estimate (the
 /// median of all `new[j] / base[i]`), its interval the matching distribution-free confidence
 /// interval, and the verdict follows the interval: above 1 faster, below 1 slower, otherwise no
@@ -50,6 +51,11 @@ package struct BenchmarkComparison: Sendable {
     ) throws(ArgumentError) {
         self.confidence = confidence
         self.threshold = threshold
+        // Throughput is compared; an open-loop cell's ops/s is the rate it was offered.
+        var base = base
+        var new = new
+        base.cells.removeAll { $0.offeredOpsPerSecond != nil }
+        new.cells.removeAll { $0.offeredOpsPerSecond != nil }
         for (report, name) in [(base, baseName), (new, newName)] {
             if let cell = report.cells.first(where: { ($0.opsPerSecondRepetitions ?? []).isEmpty }) {
                 throw ArgumentError(

@@ -1,6 +1,7 @@
 /// When a cell's figures are too disturbed to trust: more CPU time stolen by the host than
-/// `maxSteal`, or repetitions spread wider than `maxCoefficientOfVariation`. A cell over either
-/// limit is flagged in every output, and `--retry-noisy` measures it again.
+/// `maxSteal`, repetitions spread wider than `maxCoefficientOfVariation`, or (open loop) less than
+/// 99 % of the offered rate achieved. A flagged cell is marked in every output, and
+/// `--retry-noisy` measures it again.
 package struct NoiseLimits: Hashable, Sendable {
     /// The largest share of the machine's CPU time the host may steal during a cell, in 0...1.
     package var maxSteal: Double
@@ -13,11 +14,16 @@ package struct NoiseLimits: Hashable, Sendable {
         self.maxCoefficientOfVariation = maxCoefficientOfVariation
     }
 
+    /// The share of an open-loop cell's offered rate it must achieve: below it, decisions queued
+    /// behind the schedule (the engine and the driver could not keep up, or the host stalled them)
+    /// and the latencies measure that queue.
+    static let sustainedShare = 0.99
+
     /// 5 % steal, 10 % coefficient of variation.
     package static let standard = NoiseLimits(maxSteal: 0.05, maxCoefficientOfVariation: 0.10)
 
     /// Why `cell` is noisy, one short phrase per limit it is over (`steal 12.1 % > 5 %`); empty
-    /// when it is within both, or when neither figure was measured.
+    /// when it is within all, or when no figure was measured.
     package func flags(for cell: CellResult) -> [String] {
         var flags: [String] = []
         if let steal = cell.stealFraction, steal > self.maxSteal {
@@ -25,6 +31,9 @@ package struct NoiseLimits: Hashable, Sendable {
         }
         if let variation = cell.coefficientOfVariation, variation > self.maxCoefficientOfVariation {
             flags.append("CV \(percent(variation)) > \(percent(self.maxCoefficientOfVariation))")
+        }
+        if let offered = cell.offeredOpsPerSecond, cell.opsPerSecond < offered * Self.sustainedShare {
+            flags.append("achieved \(millions(cell.opsPerSecond)) of \(millions(offered)) M/s offered")
         }
         return flags
     }

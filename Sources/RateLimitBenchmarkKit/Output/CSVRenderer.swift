@@ -6,6 +6,7 @@ package enum CSVRenderer {
         "casRetriesPerOp", "evictions", "bytesPerKey", "nanosecondsPerOpPerThread", "ratioToFloor", "residentBytes",
         "residentDriftSecondHalf", "repetitions", "durationSeconds", "allocator", "stealFraction",
         "involuntaryContextSwitches", "cpuMigrations", "coefficientOfVariation", "noise", "attempts", "cpus",
+        "p90Nanoseconds", "p9999Nanoseconds", "offeredOpsPerSecond",
     ]
 
     package static func render(_ cells: [CellResult]) -> String {
@@ -35,6 +36,8 @@ package enum CSVRenderer {
                 (cell.noise ?? []).joined(separator: "; "),
                 cell.attempts.map(String.init) ?? "",
                 (cell.cpus ?? []).map(String.init).joined(separator: ";"),
+                cell.p90Nanoseconds.map(String.init) ?? "", cell.p9999Nanoseconds.map(String.init) ?? "",
+                cell.offeredOpsPerSecond.map { decimal($0, digits: 0) } ?? "",
             ]
             lines.append(fields.joined(separator: ","))
         }

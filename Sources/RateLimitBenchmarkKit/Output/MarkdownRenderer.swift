@@ -1,7 +1,9 @@
 /// The human summary written next to the JSON: machine, command, one table per workload (ops/s
 /// and ratio to the floor per thread count), its chart, and the recommendation.
 package enum MarkdownRenderer {
-    package static func render(_ report: BenchmarkReport, chartFiles: [Workload: String]) -> String {
+    package static func render(
+        _ report: BenchmarkReport, chartFiles: [Workload: String], latencyChartFiles: [LatencyChartKey: String] = [:]
+    ) -> String {
         let machine = report.machine
         var text = "# Rate limiter benchmark — \(machine.label)\n\n"
         text += "- Date: \(report.date)\n"
@@ -25,9 +27,9 @@ package enum MarkdownRenderer {
             }
             text += "\n"
         }
-        let threads = Set(report.cells.map(\.threads)).sorted()
+        let threads = Set(report.cells.filter { $0.offeredOpsPerSecond == nil }.map(\.threads)).sorted()
         for workload in Workload.allCases {
-            let cells = report.cells.filter { $0.workload == workload }
+            let cells = report.cells.filter { $0.workload == workload && $0.offeredOpsPerSecond == nil }
             guard !cells.isEmpty else { continue }
             text += "## \(workload)\n\n"
             if let chart = chartFiles[workload] {
@@ -67,6 +69,42 @@ package enum MarkdownRenderer {
                         "\nResident memory spread over the second half of each churn cell: "
                         + drifts.joined(separator: ", ") + ".\n"
                 }
+            }
+            text += "\n"
+        }
+        text += self.openLoop(report, latencyChartFiles: latencyChartFiles)
+        return text
+    }
+
+    /// The open-loop cells: per workload and thread count, the rate offered and achieved and the
+    /// latency percentiles from each decision's due time, with the chart.
+    private static func openLoop(_ report: BenchmarkReport, latencyChartFiles: [LatencyChartKey: String]) -> String {
+        let keys = LatencyChartKey.all(in: report.cells)
+        guard !keys.isEmpty else { return "" }
+        var text = "## Open-loop latency\n\n"
+        text +=
+            "Each thread issues its share of the offered rate on a fixed schedule; latency runs from when a decision was due to when it returned, so a stall counts against every decision it delayed (no coordinated omission). Every decision is timed.\n\n"
+        for key in keys {
+            let cells = report.cells.filter {
+                $0.workload == key.workload && $0.threads == key.threads && $0.offeredOpsPerSecond != nil
+            }
+            text += "### \(key.workload), \(key.threads) thread\(key.threads == 1 ? "" : "s")\n\n"
+            if let chart = latencyChartFiles[key] {
+                text +=
+                    "![\(key.workload) at \(key.threads) thread\(key.threads == 1 ? "" : "s"): latency by percentile](\(chart))\n\n"
+            }
+            text +=
+                "| engine | offered M/s | achieved M/s | p50 | p90 | p99 | p99.9 | p99.99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            for engine in EngineName.ordered(cells.map(\.engine)) {
+                guard let cell = cells.first(where: { $0.engine == engine }) else { continue }
+                let latencies = [
+                    cell.p50Nanoseconds, cell.p90Nanoseconds ?? 0, cell.p99Nanoseconds, cell.p999Nanoseconds,
+                    cell.p9999Nanoseconds ?? 0, cell.maxNanoseconds,
+                ].map { "\($0) ns" }
+                let noisy = (cell.noise ?? []).isEmpty ? "" : " ⚠ \((cell.noise ?? []).joined(separator: ", "))"
+                text +=
+                    "| \(engine)\(noisy) | \(millions(cell.offeredOpsPerSecond ?? 0)) | \(millions(cell.opsPerSecond)) | "
+                    + latencies.joined(separator: " | ") + " |\n"
             }
             text += "\n"
         }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Writes a run's files: `<directory>/<machine label>/<date>-<label>.json`, `.csv`, `.md` and one
-/// `-<workload>.svg` chart per workload.
+/// Writes a run's files: `<directory>/<machine label>/<date>-<label>.json`, `.csv`, `.md`, one
+/// `-<workload>.svg` chart per workload and, for open-loop cells, one
+/// `-<workload>-<threads>t-latency.svg` per workload and thread count.
 package enum ResultFiles {
     /// Writes every file and returns their paths.
     package static func write(_ report: BenchmarkReport, to directory: String, label: String) throws -> [String] {
@@ -22,7 +23,18 @@ package enum ResultFiles {
             try save(SVGChart.render(workload: workload, cells: report.cells, machine: report.machine), name)
             charts[workload] = name
         }
-        try save(MarkdownRenderer.render(report, chartFiles: charts), "\(stem).md")
+        var latencyCharts: [LatencyChartKey: String] = [:]
+        for key in LatencyChartKey.all(in: report.cells) {
+            let name = "\(stem)-\(key.workload.rawValue)-\(key.threads)t-latency.svg"
+            guard
+                let chart = LatencyChart.render(
+                    workload: key.workload, threads: key.threads, cells: report.cells, machine: report.machine)
+            else { continue }
+            try save(chart, name)
+            latencyCharts[key] = name
+        }
+        try save(
+            MarkdownRenderer.render(report, chartFiles: charts, latencyChartFiles: latencyCharts), "\(stem).md")
         return written
     }
 
@@ -37,5 +49,21 @@ package enum ResultFiles {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+    }
+}
+
+/// A workload and thread count with open-loop cells: one latency chart each.
+package struct LatencyChartKey: Hashable, Sendable {
+    package var workload: Workload
+    package var threads: Int
+
+    /// Every workload and thread count with open-loop cells, in workload, then thread order.
+    static func all(in cells: [CellResult]) -> [LatencyChartKey] {
+        let open = cells.filter { $0.offeredOpsPerSecond != nil }
+        return Workload.allCases.flatMap { workload in
+            Set(open.filter { $0.workload == workload }.map(\.threads)).sorted().map {
+                LatencyChartKey(workload: workload, threads: $0)
+            }
+        }
     }
 }

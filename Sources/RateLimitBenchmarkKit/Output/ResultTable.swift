@@ -22,6 +22,7 @@ package enum ResultTable {
                 self.figure("CAS/op", cell.casRetriesPerOp.map { decimal($0, digits: 4) } ?? "-"),
                 self.figure("evicted", cell.evictions.map(String.init) ?? "-"),
                 self.figure("B/key", cell.bytesPerKey.map { decimal($0, digits: 1) } ?? "-"),
+                self.figure("offered", cell.offeredOpsPerSecond.map(millions) ?? "-"),
                 self.figure("CV", cell.coefficientOfVariation.map(percent) ?? "-"),
                 self.figure("steal", cell.stealFraction.map(percent) ?? "-"),
                 Column(title: "noise", value: (cell.noise ?? []).joined(separator: ", ")),

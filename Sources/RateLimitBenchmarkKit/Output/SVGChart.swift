@@ -1,6 +1,6 @@
 import Foundation
 
-/// Draws ops/s against threads for one workload: one line per engine, the floor dashed, on a
+/// Draws ops/s against threads for one workload (closed-loop cells): one line per engine, the floor dashed, on a
 /// logarithmic axis so that engines an order of magnitude apart stay readable. Plain SVG, no
 /// dependencies.
 package enum SVGChart {
@@ -11,7 +11,7 @@ package enum SVGChart {
     static let otherColors = ["#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
     package static func render(workload: Workload, cells: [CellResult], machine: MachineDescription) -> String {
-        let cells = cells.filter { $0.workload == workload && $0.opsPerSecond > 0 }
+        let cells = cells.filter { $0.workload == workload && $0.opsPerSecond > 0 && $0.offeredOpsPerSecond == nil }
         let threads = Set(cells.map(\.threads)).sorted()
         let engines = EngineName.ordered(cells.map(\.engine))
         let width = 720.0
@@ -77,7 +77,7 @@ package enum SVGChart {
         return svg
     }
 
-    private static func color(of engine: EngineName, among engines: [EngineName]) -> String {
+    static func color(of engine: EngineName, among engines: [EngineName]) -> String {
         if let known = engine.benchmarkEngine {
             return self.palette[known] ?? "#000"
         }
@@ -86,7 +86,7 @@ package enum SVGChart {
         return index < self.otherColors.count ? self.otherColors[index] : "#000"
     }
 
-    private static func f(_ value: Double) -> String {
+    static func f(_ value: Double) -> String {
         decimal(value, digits: 1)
     }
 
@@ -99,17 +99,17 @@ package enum SVGChart {
         }
     }
 
-    private static func escape(_ text: String) -> String {
+    static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
     }
 }
 
-private func floorPowerOfTen(_ value: Double) -> Double {
+func floorPowerOfTen(_ value: Double) -> Double {
     pow(10, (log10(max(value, 1))).rounded(.down))
 }
 
-private func ceilPowerOfTen(_ value: Double) -> Double {
+func ceilPowerOfTen(_ value: Double) -> Double {
     pow(10, (log10(max(value, 10))).rounded(.up))
 }
 
