@@ -10,8 +10,8 @@ struct RateLimitBench: AsyncParsableCommand {
         abstract: "Measures the rate-limit engines on this machine and recommends one.",
         discussion: "Without a subcommand, runs the default sweep (`run`): about two minutes on two cores.",
         subcommands: [
-            RunCommand.self, CompareCommand.self, StressCommand.self, RecommendCommand.self, MemoryCommand.self,
-            RedisEvalshaCommand.self,
+            RunCommand.self, CompareCommand.self, StressCommand.self, RecommendCommand.self, GenerateTraceCommand.self,
+            MemoryCommand.self, RedisEvalshaCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

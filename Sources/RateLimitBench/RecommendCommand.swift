@@ -55,15 +55,15 @@ struct RecommendCommand: ParsableCommand {
 
     @OptionGroup var noise: NoiseOptions
 
+    @OptionGroup var traceOptions: TraceOptions
+
     func validate() throws {
-        guard let output = self.output else { return }
-        let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
-            FileManager.default.isWritableFile(atPath: directory)
-        else {
+        if let output = self.output {
+            try validateOutputFile(output)
+        }
+        if self.traceOptions.traceTiming == .recorded {
             throw ValidationError(
-                ArgumentError.invalid("output", output, mustBe: "a file in an existing, writable directory").description
+                "recommend --trace replays closed loop (throughput decides); use run --trace --trace-timing recorded for latency at the recorded rate"
             )
         }
     }
@@ -72,9 +72,10 @@ struct RecommendCommand: ParsableCommand {
         let machine = MachineDescription.current()
         let date = ISO8601DateFormatter().string(from: Date())
         let pinning = try self.noise.pinning(threads: [self.threads], machine: machine)
+        let replay = try self.traceOptions.load()
         // A hot distribution is two keys: one never dry and, with a deny share, one always empty.
-        let workload: Workload = self.distribution == .zipf ? .zipfAllow : .uniformAllow
-        let keys = self.distribution == .hot ? 2 : self.keys
+        let workload: Workload = replay != nil ? .trace : self.distribution == .zipf ? .zipfAllow : .uniformAllow
+        let keys = replay?.trace.keys.count ?? (self.distribution == .hot ? 2 : self.keys)
         let engines = RateLimitEngine.allCases.map(BenchmarkEngine.engine)
         var plan = BenchmarkPlan(
             engines: engines,
@@ -82,11 +83,17 @@ struct RecommendCommand: ParsableCommand {
             threads: [self.threads],
             repetitions: self.repetitions,
             settings: CellSettings(
-                keys: keys, clock: .precise, duration: self.duration, denyRatio: self.denyRatio, pinningOrder: pinning)
+                keys: keys, clock: .precise, duration: self.duration, denyRatio: self.denyRatio, pinningOrder: pinning,
+                trace: replay)
         )
         self.noise.apply(to: &plan)
-        progress(
-            "recommend: \(self.distribution) over \(keys) keys, \(self.threads) threads, deny ratio \(self.denyRatio)")
+        if let replay {
+            progress("recommend: the trace \(replay.trace.source) (\(replay.trace.summary)), \(self.threads) threads")
+        } else {
+            progress(
+                "recommend: \(self.distribution) over \(keys) keys, \(self.threads) threads, deny ratio \(self.denyRatio)"
+            )
+        }
         var bytesPerKey: [BenchmarkEngine: Double] = [:]
         for engine in engines {
             bytesPerKey[engine] = MemoryProbe.measureInChild(engine: engine, keys: max(keys, 10_000))

@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         help: "Workloads: hot-allow, hot-deny, uniform-allow, zipf-allow, churn, uniform-ip.",
         transform: parsing(Workload.parseList))
-    var workloads: [Workload] = Workload.allCases
+    var workloads: [Workload] = Workload.standard
 
     @Option(
         parsing: .unconditional, help: "Thread counts, comma-separated, each in 1...1024.",
@@ -84,6 +84,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var noise: NoiseOptions
 
+    @OptionGroup var traceOptions: TraceOptions
+
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
         case table, json, csv
     }
@@ -102,21 +104,30 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let machine = MachineDescription.current()
         let pinning = try self.noise.pinning(threads: self.threads, machine: machine)
+        let replay = try self.traceOptions.load(openLoopRate: self.rate != nil)
         try self.allocator.activate()
         var plan = BenchmarkPlan(
             engines: self.engines.compactMap(\.local),
-            workloads: self.workloads,
+            // A trace replaces the synthetic workloads.
+            workloads: replay == nil ? self.workloads : [.trace],
             threads: self.threads,
             repetitions: self.repetitions,
             settings: CellSettings(
-                keys: self.keys,
+                keys: replay?.trace.keys.count ?? self.keys,
                 clock: self.clock,
                 duration: self.duration,
                 allocator: self.allocator.rawValue,
-                pinningOrder: pinning
+                pinningOrder: pinning,
+                trace: replay
             )
         )
         self.noise.apply(to: &plan)
+        if let replay, replay.timing == .recorded, self.duration.saturatingNanoseconds < replay.trace.spanNanoseconds {
+            let seconds = decimal(Double(replay.trace.spanNanoseconds) / 1e9, digits: 2)
+            progress(
+                "note: each repetition replays the first \(self.duration) of the trace's \(seconds) s; --duration \(seconds)s replays all of it"
+            )
+        }
         plan.offeredRate = self.rate
         let date = ISO8601DateFormatter().string(from: Date())
         progress(
@@ -156,7 +167,8 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let verdict =
-            report.recommendation?.summary ?? "No recommendation: no engine (mutex, atomic, sharded) was measured."
+            report.recommendation?.summary
+            ?? "No recommendation: no engine (mutex, atomic, sharded) was measured closed loop (open-loop cells show latency at a load, not capacity)."
         if self.format == .table {
             print("\nRecommendation: \(verdict)")
         } else {

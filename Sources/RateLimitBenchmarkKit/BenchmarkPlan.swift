@@ -62,14 +62,18 @@ package struct BenchmarkPlan: Sendable {
 
     /// The number of repetitions to run in all, before any re-run of noisy cells.
     package var repetitionCount: Int {
-        let perGroup: Int
-        switch self.offeredRate {
-        case nil: perGroup = self.engines.count
-        case .perSecond: perGroup = self.openLoopEngines.count
-        // Closed loop, then the timed maximum and the open loop for each engine but the floor.
-        case .fractionOfMaximum: perGroup = self.engines.count + 2 * self.openLoopEngines.count
+        let perGroup = self.workloads.map { workload -> Int in
+            if workload == .trace && self.settings.trace?.timing == .recorded {
+                return self.openLoopEngines.count
+            }
+            switch self.offeredRate {
+            case nil: return self.engines.count
+            case .perSecond: return self.openLoopEngines.count
+            // Closed loop, then the timed maximum and the open loop for each engine but the floor.
+            case .fractionOfMaximum: return self.engines.count + 2 * self.openLoopEngines.count
+            }
         }
-        return perGroup * self.workloads.count * self.threads.count * self.repetitions
+        return perGroup.reduce(0, +) * self.threads.count * self.repetitions
     }
 
     /// The engines measured open loop: all but the floor.

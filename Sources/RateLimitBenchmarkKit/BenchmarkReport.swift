@@ -65,6 +65,9 @@ package struct CellResult: Codable, Hashable, Sendable {
     package var offeredOpsPerSecond: Double?
     /// Open loop: latency from each decision's due time, at ``LatencyPoint/percentiles``.
     package var latencyPercentiles: [LatencyPoint]?
+    /// Open loop: decisions that were due but not yet issued when repetitions ended, summed (a
+    /// backlog: the engine and the driver did not keep up, or the host stalled them).
+    package var backlog: Int?
 
     /// Encodes every field, writing `null` for those that do not apply (the synthesised encoder
     /// would leave them out, and readers of the schema expect every key).
@@ -106,6 +109,7 @@ package struct CellResult: Codable, Hashable, Sendable {
         try container.encode(self.p9999Nanoseconds, forKey: .p9999Nanoseconds)
         try container.encode(self.offeredOpsPerSecond, forKey: .offeredOpsPerSecond)
         try container.encode(self.latencyPercentiles, forKey: .latencyPercentiles)
+        try container.encode(self.backlog, forKey: .backlog)
     }
 }
 

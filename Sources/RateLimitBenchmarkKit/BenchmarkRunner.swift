@@ -22,6 +22,13 @@ package enum BenchmarkRunner {
         for workload in plan.workloads {
             for threads in plan.threads {
                 let group = Group(workload: workload, threads: threads, bytesPerKey: bytesPerKey)
+                if workload == .trace, let replay = plan.settings.trace, replay.timing == .recorded {
+                    // Open loop at the recorded offsets: the trace's own rate is what is offered.
+                    let rates = Dictionary(
+                        uniqueKeysWithValues: plan.openLoopEngines.map { ($0, replay.trace.recordedRate) })
+                    results += self.measure(group, plan.openLoopEngines, rates: rates, plan, &counter, progress)
+                    continue
+                }
                 switch plan.offeredRate {
                 case nil:
                     results += self.measure(group, plan.engines, rates: nil, plan, &counter, progress)
@@ -226,6 +233,8 @@ package enum BenchmarkRunner {
         cell.p9999Nanoseconds = latency.valueAtPercentile(99.99)
         if let offeredRate {
             cell.offeredOpsPerSecond = offeredRate
+            let due = measurements.compactMap(\.due).reduce(0, +)
+            cell.backlog = max(due - operations, 0)
             cell.latencyPercentiles = LatencyPoint.percentiles.map { percentile in
                 LatencyPoint(
                     percentile: percentile,

@@ -28,7 +28,10 @@ package enum CellRunner {
         // Concrete key and clock types all the way down, so that the compiler specialises each
         // engine's generic code: an existential here would leave `acquire` generic and slow.
         let keys = cell.settings.keys
+        let traceKeys = cell.settings.trace?.trace.keys ?? []
         return switch (cell.workload, cell.settings.clock) {
+        case (.trace, .precise): self.measure(cell, clock: MonotonicClock(), keys: traceKeys)
+        case (.trace, .coarse): self.measure(cell, clock: CoarseMonotonicClock(), keys: traceKeys)
         case (.uniformIP, .precise): self.measure(cell, clock: MonotonicClock(), keys: self.addresses(keys))
         case (.uniformIP, .coarse): self.measure(cell, clock: CoarseMonotonicClock(), keys: self.addresses(keys))
         case (_, .precise): self.measure(cell, clock: MonotonicClock(), keys: Array(0..<keys))
@@ -38,7 +41,12 @@ package enum CellRunner {
 
     /// `count` distinct IPv4 addresses, as strings.
     static func addresses(_ count: Int) -> [String] {
-        (0..<count).map { index in "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)" }
+        (0..<count).map(self.address)
+    }
+
+    /// The `index`-th of those addresses: `10.x.y.z`.
+    static func address(_ index: Int) -> String {
+        "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
     }
 
     private static func measure<Key: Hashable & Sendable, Clock: RateLimitClock>(
@@ -130,6 +138,9 @@ package enum CellRunner {
                     }
                 }
             }
+        case .trace:
+            guard let replay = cell.settings.trace else { preconditionFailure("a trace cell needs a trace") }
+            work = self.traceWork(cell, replay: replay, limiter: limiter, keys: keys)
         case .churn:
             guard let makeKey = self.churnKey(Limiter.Key.self) else {
                 preconditionFailure("churn needs integer keys")
@@ -156,6 +167,44 @@ package enum CellRunner {
         }
         withExtendedLifetime(limiter) {}
         return measurement
+    }
+
+    /// The trace's requests, each thread replaying its share (``TraceReplay/share(of:threads:count:)``)
+    /// round and round: closed loop, at an offered rate, or at the recorded offsets (offset plus
+    /// one span per completed round). Nothing is tracked before the run: first requests insert,
+    /// as they did when the traffic was recorded.
+    private static func traceWork<Limiter: RateLimiter>(
+        _ cell: CellConfiguration,
+        replay: TraceReplay,
+        limiter: Limiter,
+        keys: [Limiter.Key]
+    ) -> @Sendable (Int, StopFlag, PerThreadResults<WorkerTally>) -> Void {
+        let requests = replay.trace.requests
+        let shares = (0..<cell.threads).map { thread in
+            TraceReplay.share(of: thread, threads: cell.threads, count: requests.count).map { requests[$0] }
+        }
+        let recorded = replay.timing == .recorded
+        let span = Double(replay.trace.spanNanoseconds)
+        return { thread, stop, results in
+            let share = shares[thread]
+            let count = share.count
+            results.update(thread) { tally in
+                share.withUnsafeBufferPointer { share in
+                    keys.withUnsafeBufferPointer { keys in
+                        let key = { (operation: Int) in keys[Int(share[operation % count].key)] }
+                        let cost = { (operation: Int) in Int(share[operation % count].cost) }
+                        if recorded {
+                            let due = { (operation: Int) in
+                                Double(share[operation % count].offsetNanoseconds) + Double(operation / count) * span
+                            }
+                            self.openLoop(limiter, due: due, stop: stop, tally: &tally, key: key, cost: cost)
+                        } else {
+                            self.loop(limiter, cell, thread, stop: stop, tally: &tally, key: key, cost: cost)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private static func churnKey<Key>(_: Key.Type) -> (@Sendable (Int) -> Key)? {
@@ -203,7 +252,8 @@ package enum CellRunner {
         _ thread: Int,
         stop: StopFlag,
         tally: inout WorkerTally,
-        key: (Int) -> Limiter.Key
+        key: (Int) -> Limiter.Key,
+        cost: (Int) -> Int = { _ in 1 }
     ) {
         if let rate = cell.offeredRate {
             // Each thread offers an equal share; their schedules are staggered evenly, so that
@@ -211,9 +261,12 @@ package enum CellRunner {
             // An infinite rate (the timed maximum): every decision due at once, none waits.
             let interval = rate.isInfinite ? 0 : 1e9 * Double(cell.threads) / rate
             let phase = interval * Double(thread) / Double(cell.threads)
-            self.openLoop(limiter, interval: interval, phase: phase, stop: stop, tally: &tally, key: key)
+            let due = { (operation: Int) in phase + Double(operation) * interval }
+            // An infinite rate's schedule has everything due at once: no backlog to count.
+            self.openLoop(
+                limiter, due: due, stop: stop, tally: &tally, key: key, cost: cost, countsBacklog: !rate.isInfinite)
         } else {
-            self.closedLoop(limiter, stop: stop, tally: &tally, key: key)
+            self.closedLoop(limiter, stop: stop, tally: &tally, key: key, cost: cost)
         }
     }
 
@@ -224,7 +277,8 @@ package enum CellRunner {
         _ limiter: Limiter,
         stop: StopFlag,
         tally: inout WorkerTally,
-        key: (Int) -> Limiter.Key
+        key: (Int) -> Limiter.Key,
+        cost: (Int) -> Int
     ) {
         let timer = MonotonicClock()
         var operation = 0
@@ -235,17 +289,18 @@ package enum CellRunner {
         repeat {
             for _ in 0..<self.batch {
                 let next = key(operation)
+                let price = cost(operation)
                 operation &+= 1
                 untilSample &-= 1
                 if untilSample == 0 {
                     untilSample = self.latencySampleInterval
                     let start = timer.monotonicNanoseconds()
-                    let decision = limiter.acquire(next, cost: 1)
+                    let decision = limiter.acquire(next, cost: price)
                     let end = timer.monotonicNanoseconds()
                     _ = tally.latency.record(UInt64(max(0, end - start)))
                     allowed &+= decision.isAllowed ? 1 : 0
                 } else {
-                    allowed &+= limiter.acquire(next, cost: 1).isAllowed ? 1 : 0
+                    allowed &+= limiter.acquire(next, cost: price).isAllowed ? 1 : 0
                 }
             }
         } while !stop.isRaised
@@ -253,7 +308,7 @@ package enum CellRunner {
         tally.allowed = allowed
     }
 
-    /// The open loop: decision `n` is due at `start + phase + n × interval` nanoseconds; the
+    /// The open loop: decision `n` is due `due(n)` nanoseconds after the thread's start; the
     /// thread waits (spinning on the clock, which is precise to tens of nanoseconds where a sleep
     /// is not) until it is due, decides, and records the time from when it was *due* to when it
     /// finished. A thread that falls behind (preempted, or a slow decision) issues the overdue
@@ -264,33 +319,59 @@ package enum CellRunner {
     @inline(__always)
     static func openLoop<Limiter: RateLimiter>(
         _ limiter: Limiter,
-        interval: Double,
-        phase: Double,
+        due: (Int) -> Double,
         stop: StopFlag,
         tally: inout WorkerTally,
-        key: (Int) -> Limiter.Key
+        key: (Int) -> Limiter.Key,
+        cost: (Int) -> Int,
+        countsBacklog: Bool = true
     ) {
         let timer = MonotonicClock()
         var now = timer.monotonicNanoseconds()
-        let start = Double(now) + phase
+        let start = Double(now)
         var operation = 0
         var allowed = 0
         // One clock read per decision besides the engine's: the reading that ends a decision is
         // the "now" the next one is checked against, so a thread on or behind schedule does not
         // read the clock again before deciding.
         schedule: repeat {
-            let due = Int64(start + Double(operation) * interval)
-            while now < due {
+            let dueAt = Int64(start + due(operation))
+            while now < dueAt {
                 if operation > 0 && stop.isRaised { break schedule }
                 now = timer.monotonicNanoseconds()
             }
-            allowed &+= limiter.acquire(key(operation), cost: 1).isAllowed ? 1 : 0
+            allowed &+= limiter.acquire(key(operation), cost: cost(operation)).isAllowed ? 1 : 0
             now = timer.monotonicNanoseconds()
-            _ = tally.latency.record(UInt64(max(0, now - due)))
+            _ = tally.latency.record(UInt64(max(0, now - dueAt)))
             operation &+= 1
         } while !stop.isRaised
         tally.operations = operation
         tally.allowed = allowed
+        if countsBacklog {
+            tally.due = self.dueCount(by: Double(now) - start, from: operation, due: due)
+        }
+    }
+
+    /// How many decisions were due by `elapsed` nanoseconds, given that the first `issued` were:
+    /// an exponential, then binary search over the schedule (which never goes back in time), so a
+    /// backlog of millions costs a few dozen evaluations.
+    static func dueCount(by elapsed: Double, from issued: Int, due: (Int) -> Double) -> Int {
+        var low = issued // Every decision before `low` was due (or issued).
+        var step = 1
+        while due(low + step - 1) <= elapsed {
+            low += step
+            step *= 2
+        }
+        var high = low + step - 1 // `due(high) > elapsed`: not due yet.
+        while low < high {
+            let middle = low + (high - low) / 2
+            if due(middle) <= elapsed {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        return low
     }
 
     /// The floor: a clock read and an uncontended compare-and-swap on a word only this thread uses.
@@ -386,10 +467,12 @@ package enum CellRunner {
         var latency = WorkerTally.makeHistogram()
         var operations = 0
         var allowed = 0
+        var due: Int?
         for tally in results.all {
             latency.add(tally.latency)
             operations += tally.operations
             allowed += tally.allowed
+            if let owed = tally.due { due = (due ?? 0) + owed }
         }
         var measurement = RepetitionMeasurement(
             operations: operations,
@@ -401,6 +484,7 @@ package enum CellRunner {
         measurement.hostTicks = hostBefore.flatMap { before in hostAfter?.since(before) }
         measurement.scheduling = ThreadSchedulingCounters.sum(results.all.map(\.scheduling))
         measurement.cpus = cpus
+        measurement.due = due
         return measurement
     }
 

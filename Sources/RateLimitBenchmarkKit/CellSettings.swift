@@ -14,6 +14,8 @@ package struct CellSettings: Hashable, Sendable {
     /// With `--pin`: the CPUs in the order worker threads take them (``CPUTopology/pinningOrder``);
     /// thread `i` of a cell runs on the `i`-th. `nil`: the scheduler places the threads.
     package var pinningOrder: [Int]?
+    /// The recorded traffic the ``Workload/trace`` cells replay, and how.
+    package var trace: TraceReplay?
 
     package init(
         keys: Int,
@@ -21,7 +23,8 @@ package struct CellSettings: Hashable, Sendable {
         duration: Duration,
         denyRatio: Double = 0,
         allocator: String = "system",
-        pinningOrder: [Int]? = nil
+        pinningOrder: [Int]? = nil,
+        trace: TraceReplay? = nil
     ) {
         self.keys = keys
         self.clock = clock
@@ -29,6 +32,7 @@ package struct CellSettings: Hashable, Sendable {
         self.denyRatio = denyRatio
         self.allocator = allocator
         self.pinningOrder = pinningOrder
+        self.trace = trace
     }
 }
 

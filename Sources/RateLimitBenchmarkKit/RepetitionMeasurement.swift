@@ -19,6 +19,9 @@ package struct RepetitionMeasurement: Sendable {
     package var scheduling: ThreadSchedulingCounters?
     /// With pinning: the CPU of each worker, by thread index.
     package var cpus: [Int]?
+    /// Open loop: the decisions that were due by the end, summed over threads (at least
+    /// `operations` less the one each thread may have issued late; more when a backlog was left).
+    package var due: Int?
 
     package init(
         operations: Int,
@@ -51,6 +54,8 @@ struct WorkerTally: Sendable {
     var latency = WorkerTally.makeHistogram()
     /// The scheduler's counters for this worker over its run.
     var scheduling: ThreadSchedulingCounters?
+    /// Open loop: decisions due by the time the worker stopped.
+    var due: Int?
 
     static func makeHistogram() -> Histogram<UInt64> {
         // 1 ns to 10 s at three significant digits.

@@ -16,12 +16,18 @@ package enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConv
     case churn
     /// IPv4 address strings drawn uniformly from `--keys`: the realistic case, hashing included.
     case uniformIP = "uniform-ip"
+    /// Recorded traffic (`--trace FILE`): its keys (as strings) and costs in its order, closed
+    /// loop or at its recorded offsets. Never in a default sweep: it needs the file.
+    case trace
 
     package var description: String { self.rawValue }
 
-    /// Parses a comma-separated list such as `hot-allow,churn`.
+    /// The workloads that need nothing but the harness: every one but ``trace``.
+    package static let standard: [Workload] = Self.allCases.filter { $0 != .trace }
+
+    /// Parses a comma-separated list such as `hot-allow,churn` (``trace`` comes from `--trace`).
     package static func parseList(_ text: String) throws(ArgumentError) -> [Workload] {
-        try ArgumentParsing.list(text, allowed: Self.allCases.map(\.rawValue)) { Workload(rawValue: $0) }
+        try ArgumentParsing.list(text, allowed: Self.standard.map(\.rawValue)) { Workload(rawValue: $0) }
     }
 
     /// The engines' bound on tracked keys in a churn cell.

@@ -10,7 +10,7 @@ import Testing
 struct RunnerTests {
     @Test(arguments: BenchmarkEngine.localEngines)
     func everyWorkloadRuns(engine: BenchmarkEngine) async {
-        for workload in Workload.allCases {
+        for workload in Workload.standard {
             let cell = CellConfiguration(
                 engine: engine, workload: workload, threads: 2, keys: 1000, clock: .precise, duration: .milliseconds(30)
             )

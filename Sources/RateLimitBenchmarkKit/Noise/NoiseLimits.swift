@@ -1,6 +1,6 @@
 /// When a cell's figures are too disturbed to trust: more CPU time stolen by the host than
-/// `maxSteal`, repetitions spread wider than `maxCoefficientOfVariation`, or (open loop) less than
-/// 99 % of the offered rate achieved. A flagged cell is marked in every output, and
+/// `maxSteal`, repetitions spread wider than `maxCoefficientOfVariation`, or (open loop) more than 1 % of
+/// the due decisions still waiting when the cell ended. A flagged cell is marked in every output, and
 /// `--retry-noisy` measures it again.
 package struct NoiseLimits: Hashable, Sendable {
     /// The largest share of the machine's CPU time the host may steal during a cell, in 0...1.
@@ -14,9 +14,9 @@ package struct NoiseLimits: Hashable, Sendable {
         self.maxCoefficientOfVariation = maxCoefficientOfVariation
     }
 
-    /// The share of an open-loop cell's offered rate it must achieve: below it, decisions queued
-    /// behind the schedule (the engine and the driver could not keep up, or the host stalled them)
-    /// and the latencies measure that queue.
+    /// The share of an open-loop cell's due decisions it must have issued when it ends: with a
+    /// larger backlog, decisions queued behind the schedule (the engine and the driver could not
+    /// keep up, or the host stalled them) and the latencies measure that queue.
     static let sustainedShare = 0.99
 
     /// 5 % steal, 10 % coefficient of variation.
@@ -32,8 +32,9 @@ package struct NoiseLimits: Hashable, Sendable {
         if let variation = cell.coefficientOfVariation, variation > self.maxCoefficientOfVariation {
             flags.append("CV \(percent(variation)) > \(percent(self.maxCoefficientOfVariation))")
         }
-        if let offered = cell.offeredOpsPerSecond, cell.opsPerSecond < offered * Self.sustainedShare {
-            flags.append("achieved \(millions(cell.opsPerSecond)) of \(millions(offered)) M/s offered")
+        let decisions = cell.allowed + cell.denied
+        if let backlog = cell.backlog, Double(backlog) > Double(decisions + backlog) * (1 - Self.sustainedShare) {
+            flags.append("backlog: \(backlog) of \(decisions + backlog) due decisions not issued")
         }
         return flags
     }
