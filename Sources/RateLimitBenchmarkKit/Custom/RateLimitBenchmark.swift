@@ -72,8 +72,11 @@ public enum RateLimitBenchmark {
     /// Measures `engines` (and, unless the configuration says otherwise, the package's) on every
     /// workload and thread count of `configuration`.
     ///
-    /// - Parameter progress: Called with a line after every repetition.
-    /// - Throws: ``RateLimitError`` (`invalidConfiguration`) naming a configuration value out of
+    /// - Parameters:
+    ///   - engines: Your engines, each under its own name.
+    ///   - configuration: What to measure.
+    ///   - progress: Called with a line after every repetition.
+    /// - Throws: `RateLimitError` (`invalidConfiguration`) naming a configuration value out of
     ///   range, an engine name that is invalid, reserved or used twice, or an engine that cannot
     ///   create a limiter for the harness's policies (with its error); all before anything runs.
     public static func run(
