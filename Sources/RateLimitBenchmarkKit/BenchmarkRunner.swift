@@ -67,13 +67,7 @@ package enum BenchmarkRunner {
     ) -> [BenchmarkEngine: Double] {
         let rates = Dictionary(uniqueKeysWithValues: engines.map { ($0, Double.infinity) })
         let name = "\(group.workload) × \(group.threads) thr, maximum with every decision timed"
-        let cells = self.measureOnce(group, engines, rates: rates, plan) { engine, repetition, rate in
-            counter.done += 1
-            progress(
-                .repetition(
-                    done: counter.done, total: counter.total, cell: "\(name), \(engine) rep \(repetition)",
-                    opsPerSecond: rate))
-        }
+        let cells = self.measureOnce(group, engines, rates: rates, plan, name: name, &counter, progress)
         var maximum: [BenchmarkEngine: Double] = [:]
         for engine in engines {
             maximum[engine] = cells.first { $0.engine == EngineName(engine) }?.opsPerSecond ?? 0
@@ -97,15 +91,7 @@ package enum BenchmarkRunner {
             if attempt > 1 {
                 counter.total += engines.count * plan.repetitions
             }
-            var cells = self.measureOnce(group, engines, rates: rates, plan) { engine, repetition, rate in
-                counter.done += 1
-                let offered = rates?[engine].map { " at \(millions($0)) M/s offered" } ?? ""
-                progress(
-                    .repetition(
-                        done: counter.done, total: counter.total,
-                        cell: "\(name), \(engine) rep \(repetition)\(offered)",
-                        opsPerSecond: rate))
-            }
+            var cells = self.measureOnce(group, engines, rates: rates, plan, name: name, &counter, progress)
             for index in cells.indices {
                 cells[index].attempts = attempt
             }
@@ -124,13 +110,16 @@ package enum BenchmarkRunner {
         return kept
     }
 
-    /// One attempt at every engine's cell of `group`, with ratios to the floor and noise flags.
+    /// One attempt at every engine's cell of `group`, with ratios to the floor and noise flags;
+    /// each repetition is counted and reported as `name`'s (with the rate offered, if any).
     private static func measureOnce(
         _ group: Group,
         _ engines: [BenchmarkEngine],
         rates: [BenchmarkEngine: Double]?,
         _ plan: BenchmarkPlan,
-        repetitionDone: (BenchmarkEngine, Int, Double) -> Void
+        name: String,
+        _ counter: inout (done: Int, total: Int),
+        _ progress: (BenchmarkProgress) -> Void
     ) -> [CellResult] {
         var measurements: [BenchmarkEngine: [RepetitionMeasurement]] = [:]
         for repetition in 1...plan.repetitions {
@@ -138,7 +127,13 @@ package enum BenchmarkRunner {
                 let cell = plan.cell(engine, group.workload, threads: group.threads, rate: rates?[engine])
                 let measurement = CellRunner.measure(cell)
                 measurements[engine, default: []].append(measurement)
-                repetitionDone(engine, repetition, measurement.operationsPerSecond)
+                counter.done += 1
+                let offered = rates?[engine].flatMap { $0.isFinite ? " at \(millions($0)) M/s offered" : nil } ?? ""
+                progress(
+                    .repetition(
+                        done: counter.done, total: counter.total,
+                        cell: "\(name), \(engine) rep \(repetition)\(offered)",
+                        opsPerSecond: measurement.operationsPerSecond))
             }
         }
         var cells = engines.map { engine in

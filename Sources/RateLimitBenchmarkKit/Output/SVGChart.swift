@@ -1,8 +1,8 @@
 import Foundation
 
-/// Draws ops/s against threads for one workload (closed-loop cells): one line per engine, the floor dashed, on a
-/// logarithmic axis so that engines an order of magnitude apart stay readable. Plain SVG, no
-/// dependencies.
+/// Draws ops/s against threads for one workload (closed-loop cells): one line per engine, the
+/// floor dashed, on a logarithmic axis so that engines an order of magnitude apart stay readable.
+/// Plain SVG, no dependencies; the frame is ``SVGFrame``'s.
 package enum SVGChart {
     static let palette: [BenchmarkEngine: String] = [
         .mutex: "#1f77b4", .atomic: "#d62728", .sharded: "#2ca02c", .tutorial: "#9467bd", .floor: "#555555",
@@ -14,64 +14,33 @@ package enum SVGChart {
         let cells = cells.filter { $0.workload == workload && $0.opsPerSecond > 0 && $0.offeredOpsPerSecond == nil }
         let threads = Set(cells.map(\.threads)).sorted()
         let engines = EngineName.ordered(cells.map(\.engine))
-        let width = 720.0
-        let height = 440.0
-        let left = 80.0
-        let right = 150.0
-        let top = 50.0
-        let bottom = 60.0
-        let plotWidth = width - left - right
-        let plotHeight = height - top - bottom
-        let values = cells.map(\.opsPerSecond)
-        let low = floorPowerOfTen(values.min() ?? 1)
-        let high = ceilPowerOfTen(values.max() ?? 10)
+        let frame = SVGFrame(width: 720, height: 440, right: 150, top: 50, values: cells.map(\.opsPerSecond))
         func x(_ thread: Int) -> Double {
-            guard threads.count > 1, let index = threads.firstIndex(of: thread) else { return left + plotWidth / 2 }
-            return left + plotWidth * Double(index) / Double(threads.count - 1)
+            guard threads.count > 1, let index = threads.firstIndex(of: thread) else {
+                return frame.left + frame.plotWidth / 2
+            }
+            return frame.left + frame.plotWidth * Double(index) / Double(threads.count - 1)
         }
-        func y(_ value: Double) -> Double {
-            let span = log10(high) - log10(low)
-            return top + plotHeight * (1 - (log10(value) - log10(low)) / max(span, 1e-9))
-        }
-        var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
-            <rect width="100%" height="100%" fill="white"/>
-            <text x="\(left)" y="22" font-size="15" font-weight="bold">\(escape(workload.rawValue)): operations per second vs threads</text>
-            <text x="\(left)" y="38" fill="#555">\(escape(machine.cpu)), \(machine.cores) cores, Swift \(escape(machine.swift))</text>
-
-            """
-        var decade = low
-        while decade <= high * 1.0001 {
-            let position = y(decade)
-            svg +=
-                "<line x1=\"\(f(left))\" y1=\"\(f(position))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(position))\" stroke=\"#ddd\"/>\n"
-            svg +=
-                "<text x=\"\(f(left - 8))\" y=\"\(f(position + 4))\" text-anchor=\"end\">\(escape(label(decade)))</text>\n"
-            decade *= 10
-        }
+        var svg = frame.header(
+            title: "\(workload.rawValue): operations per second vs threads",
+            subtitle: "\(machine.cpu), \(machine.cores) cores, Swift \(machine.swift)")
+        svg += frame.verticalAxisGrid(label: self.label)
         for thread in threads {
-            svg +=
-                "<text x=\"\(f(x(thread)))\" y=\"\(f(top + plotHeight + 20))\" text-anchor=\"middle\">\(thread)</text>\n"
+            svg += frame.horizontalAxisLabel("\(thread)", at: x(thread))
         }
-        svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 15))\" text-anchor=\"middle\">threads</text>\n"
-        svg +=
-            "<text transform=\"translate(18 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">ops/s (log scale)</text>\n"
-        svg +=
-            "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#999\"/>\n"
+        svg += frame.axisTitlesAndBorder(horizontal: "threads", vertical: "ops/s (log scale)")
         for (row, engine) in engines.enumerated() {
             let points = cells.filter { $0.engine == engine }.sorted { $0.threads < $1.threads }
             let color = self.color(of: engine, among: engines)
             let dash = engine == EngineName(.floor) ? " stroke-dasharray=\"6 4\"" : ""
-            let path = points.map { "\(f(x($0.threads))),\(f(y($0.opsPerSecond)))" }.joined(separator: " ")
+            let path = points.map { "\(f(x($0.threads))),\(f(frame.y($0.opsPerSecond)))" }.joined(separator: " ")
             svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             for point in points {
                 svg +=
-                    "<circle cx=\"\(f(x(point.threads)))\" cy=\"\(f(y(point.opsPerSecond)))\" r=\"3\" fill=\"\(color)\"/>\n"
+                    "<circle cx=\"\(f(x(point.threads)))\" cy=\"\(f(frame.y(point.opsPerSecond)))\" r=\"3\" fill=\"\(color)\"/>\n"
             }
-            let legendY = top + 10 + Double(row) * 20
-            svg +=
-                "<line x1=\"\(f(left + plotWidth + 15))\" y1=\"\(f(legendY))\" x2=\"\(f(left + plotWidth + 40))\" y2=\"\(f(legendY))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
-            svg += "<text x=\"\(f(left + plotWidth + 46))\" y=\"\(f(legendY + 4))\">\(engine.rawValue)</text>\n"
+            svg += frame.legendEntry(
+                y: frame.top + 10 + Double(row) * 20, color: color, dash: dash, label: engine.rawValue)
         }
         svg += "</svg>\n"
         return svg
