@@ -53,7 +53,8 @@ package struct CellResult: Codable, Hashable, Sendable {
     package var coefficientOfVariation: Double?
     /// Why the cell is noisy (see `NoiseLimits`); empty when it is within the limits.
     package var noise: [String]?
-    /// Times the cell was measured: 1, plus the `--retry-noisy` re-runs it took.
+    /// Times the cell's workload and thread count were measured: 1, plus the `--retry-noisy`
+    /// re-runs it took (the figures are from the first clean attempt, else the least noisy one).
     package var attempts: Int?
     /// With `--pin`: the CPU each worker thread was pinned to, by thread index.
     package var cpus: [Int]?

@@ -87,14 +87,13 @@ package enum BenchmarkRunner {
     ) -> [CellResult] {
         let name = "\(group.workload) × \(group.threads) thr\(rates == nil ? "" : " open loop")"
         var kept: [CellResult] = []
+        var attempts = 0
         for attempt in 1...(plan.retryNoisy + 1) {
             if attempt > 1 {
                 counter.total += engines.count * plan.repetitions
             }
-            var cells = self.measureOnce(group, engines, rates: rates, plan, name: name, &counter, progress)
-            for index in cells.indices {
-                cells[index].attempts = attempt
-            }
+            attempts = attempt
+            let cells = self.measureOnce(group, engines, rates: rates, plan, name: name, &counter, progress)
             let excess = { (cells: [CellResult]) in cells.map(plan.noiseLimits.excess(of:)).max() ?? 0 }
             if kept.isEmpty || excess(cells) < excess(kept) {
                 kept = cells
@@ -106,6 +105,10 @@ package enum BenchmarkRunner {
                 .retry(
                     "noisy: \(name) (\(reasons.joined(separator: "; "))); measuring again, attempt \(attempt + 1) of \(plan.retryNoisy + 1)"
                 ))
+        }
+        // How many attempts were made, whichever of them is kept.
+        for index in kept.indices {
+            kept[index].attempts = attempts
         }
         return kept
     }

@@ -100,7 +100,7 @@ struct NoiseTests {
         #expect(retries.first?.line.contains("attempt 2 of 3") == true)
         #expect(cells.count == 4)
         for cell in cells {
-            #expect((1...3).contains(cell.attempts ?? 0))
+            #expect(cell.attempts == 3) // every attempt was over the limit
             #expect(cell.noise?.first?.hasPrefix("CV ") == true)
             #expect(cell.involuntaryContextSwitches != nil)
         }
