@@ -394,7 +394,9 @@ package enum CellRunner {
                 var operation = 0
                 var untilSample = self.latencySampleInterval
                 var expected: Int64 = 0
-                while !stop.isRaised {
+                // At least one batch, like the engines' loop (`closedLoop`): a worker scheduled only
+                // after the stop still measures something, so no cell reports 0 ops/s.
+                repeat {
                     for _ in 0..<self.batch {
                         operation &+= 1
                         untilSample &-= 1
@@ -412,7 +414,7 @@ package enum CellRunner {
                             _ = tally.latency.record(UInt64(max(0, timer.monotonicNanoseconds() - start)))
                         }
                     }
-                }
+                } while !stop.isRaised
                 tally.operations = operation
                 tally.allowed = operation
             }
