@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
     )
 
     @Option(
-        help: "Engines to measure: mutex, atomic, sharded, floor, tutorial, and redis (needs --redis).",
+        help: "Engines to measure: mutex, atomic, sharded, floor, floor-keyed, tutorial, and redis (needs --redis).",
         transform: parsing(EngineSelection.parseList)
     )
     var engines: [EngineSelection] = BenchmarkEngine.localEngines.map(EngineSelection.local)

@@ -1,8 +1,8 @@
 import RateLimit
 
-/// What the harness measures in-process: each of `RateLimit`'s engines, and two reference rows.
+/// What the harness measures in-process: each of `RateLimit`'s engines, and three reference rows.
 ///
-/// Encoded, parsed and printed by name (`mutex`, …, `floor`, `tutorial`). Engines measured
+/// Encoded, parsed and printed by name (`mutex`, …, `floor`, `floor-keyed`, `tutorial`). Engines measured
 /// elsewhere (`ratelimit-bench` measures Redis itself) appear in results as an ``EngineName``.
 package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable, Sendable, CustomStringConvertible {
     /// One of the package's engines, made through ``RateLimitEngine``.
@@ -10,6 +10,11 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
     /// The least work a precise decision needs: one clock read and one uncontended compare-and-swap
     /// on a thread-private word. Every engine's ops/s is reported as a ratio of this row's.
     case floor
+    /// The least work a decision on a key needs: one clock read and one compare-and-swap on the
+    /// key's word in a plain array indexed by the `Int` key — no hash, no probe
+    /// (``KeyedFloorLimiter``). Measured on the workloads of `Int` keys drawn from `--keys`
+    /// (see ``measures(_:)``); engines are also reported as a ratio of this row's there.
+    case floorKeyed
     /// The tutorial's design ported faithfully: a lock around a dictionary of buckets, a lock per
     /// bucket, wall-clock time — what a user would otherwise write.
     case tutorial
@@ -23,7 +28,7 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
 
     /// Every engine, then the reference rows.
     package static var allCases: [BenchmarkEngine] {
-        RateLimitEngine.allCases.map(Self.engine) + [.floor, .tutorial]
+        RateLimitEngine.allCases.map(Self.engine) + [.floor, .floorKeyed, .tutorial]
     }
 
     /// The engines of the default sweep: all of them.
@@ -32,6 +37,7 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
     package init?(rawValue: String) {
         switch rawValue {
         case "floor": self = .floor
+        case "floor-keyed": self = .floorKeyed
         case "tutorial": self = .tutorial
         default:
             guard let engine = RateLimitEngine(rawValue: rawValue) else { return nil }
@@ -44,6 +50,7 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
         switch self {
         case .engine(let engine): engine.rawValue
         case .floor: "floor"
+        case .floorKeyed: "floor-keyed"
         case .tutorial: "tutorial"
         case .custom(let engine): engine.name
         }
@@ -60,7 +67,18 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
     package var isRateLimiter: Bool {
         switch self {
         case .engine, .custom: true
-        case .floor, .tutorial: false
+        case .floor, .floorKeyed, .tutorial: false
+        }
+    }
+
+    /// Whether this row has a cell for `workload`: every row has, except ``floorKeyed``, which
+    /// indexes an array by `Int` keys in `0..<keys` — not the IP strings of `uniform-ip`, the
+    /// trace's strings, nor churn's ever-new keys.
+    package func measures(_ workload: Workload) -> Bool {
+        guard self == .floorKeyed else { return true }
+        return switch workload {
+        case .hotAllow, .hotDeny, .uniformAllow, .zipfAllow: true
+        case .churn, .uniformIP, .trace: false
         }
     }
 

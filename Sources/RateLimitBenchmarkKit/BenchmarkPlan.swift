@@ -12,7 +12,7 @@ package struct BenchmarkPlan: Sendable {
     /// engines together (so that they stay interleaved and comparable).
     package var retryNoisy = 0
     /// With a rate, every cell also (or, for a fixed rate, only) runs open loop: see
-    /// ``OfferedRate``. The floor has no open-loop cells: it is a throughput reference.
+    /// ``OfferedRate``. The floors have no open-loop cells: they are throughput references.
     package var offeredRate: OfferedRate?
 
     package init(
@@ -63,22 +63,30 @@ package struct BenchmarkPlan: Sendable {
     /// The number of repetitions to run in all, before any re-run of noisy cells.
     package var repetitionCount: Int {
         let perGroup = self.workloads.map { workload -> Int in
+            let closed = self.engines(for: workload).count
+            let openLoop = self.openLoopEngines(for: workload).count
             if workload == .trace && self.settings.trace?.timing == .recorded {
-                return self.openLoopEngines.count
+                return openLoop
             }
             switch self.offeredRate {
-            case nil: return self.engines.count
-            case .perSecond: return self.openLoopEngines.count
-            // Closed loop, then the timed maximum and the open loop for each engine but the floor.
-            case .fractionOfMaximum: return self.engines.count + 2 * self.openLoopEngines.count
+            case nil: return closed
+            case .perSecond: return openLoop
+            // Closed loop, then the timed maximum and the open loop for each engine but the floors.
+            case .fractionOfMaximum: return closed + 2 * openLoop
             }
         }
         return perGroup.reduce(0, +) * self.threads.count * self.repetitions
     }
 
-    /// The engines measured open loop: all but the floor.
-    var openLoopEngines: [BenchmarkEngine] {
-        self.engines.filter { $0 != .floor }
+    /// The rows with a closed-loop cell for `workload` (see ``BenchmarkEngine/measures(_:)``).
+    func engines(for workload: Workload) -> [BenchmarkEngine] {
+        self.engines.filter { $0.measures(workload) }
+    }
+
+    /// The rows measured open loop on `workload`: all but the floors, which are throughput
+    /// references.
+    func openLoopEngines(for workload: Workload) -> [BenchmarkEngine] {
+        self.engines(for: workload).filter { $0 != .floor && $0 != .floorKeyed }
     }
 
     /// The cell of `engine`, `workload` and `threads` under this plan's settings.

@@ -33,6 +33,9 @@ package struct CellResult: Codable, Hashable, Sendable {
     package var nanosecondsPerOpPerThread: Double
     /// This row's median ops/s over the `floor` row's, in the same run.
     package var ratioToFloor: Double?
+    /// This row's median ops/s over the `floor-keyed` row's, on the workloads that have one;
+    /// `nil` elsewhere and in files written before it existed.
+    package var ratioToKeyedFloor: Double?
     /// Process resident memory at the end of the last repetition.
     package var residentBytes: Int
     /// `churn`: the spread of resident memory over the second half of the run, as a fraction of
@@ -94,6 +97,7 @@ package struct CellResult: Codable, Hashable, Sendable {
         try container.encode(self.bytesPerKey, forKey: .bytesPerKey)
         try container.encode(self.nanosecondsPerOpPerThread, forKey: .nanosecondsPerOpPerThread)
         try container.encode(self.ratioToFloor, forKey: .ratioToFloor)
+        try container.encode(self.ratioToKeyedFloor, forKey: .ratioToKeyedFloor)
         try container.encode(self.residentBytes, forKey: .residentBytes)
         try container.encode(self.residentDriftSecondHalf, forKey: .residentDriftSecondHalf)
         try container.encode(self.repetitions, forKey: .repetitions)

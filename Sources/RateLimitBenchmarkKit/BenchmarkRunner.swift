@@ -22,24 +22,26 @@ package enum BenchmarkRunner {
         for workload in plan.workloads {
             for threads in plan.threads {
                 let group = Group(workload: workload, threads: threads, bytesPerKey: bytesPerKey)
+                let closed = plan.engines(for: workload)
+                let openLoop = plan.openLoopEngines(for: workload)
                 if workload == .trace, let replay = plan.settings.trace, replay.timing == .recorded {
                     // Open loop at the recorded offsets: the trace's own rate is what is offered.
                     let rates = Dictionary(
-                        uniqueKeysWithValues: plan.openLoopEngines.map { ($0, replay.trace.recordedRate) })
-                    results += self.measure(group, plan.openLoopEngines, rates: rates, plan, &counter, progress)
+                        uniqueKeysWithValues: openLoop.map { ($0, replay.trace.recordedRate) })
+                    results += self.measure(group, openLoop, rates: rates, plan, &counter, progress)
                     continue
                 }
                 switch plan.offeredRate {
                 case nil:
-                    results += self.measure(group, plan.engines, rates: nil, plan, &counter, progress)
+                    results += self.measure(group, closed, rates: nil, plan, &counter, progress)
                 case .perSecond(let rate):
-                    let rates = Dictionary(uniqueKeysWithValues: plan.openLoopEngines.map { ($0, rate) })
-                    results += self.measure(group, plan.openLoopEngines, rates: rates, plan, &counter, progress)
+                    let rates = Dictionary(uniqueKeysWithValues: openLoop.map { ($0, rate) })
+                    results += self.measure(group, openLoop, rates: rates, plan, &counter, progress)
                 case .fractionOfMaximum(let fraction):
-                    results += self.measure(group, plan.engines, rates: nil, plan, &counter, progress)
-                    let maximum = self.timedMaximum(group, plan.openLoopEngines, plan, &counter, progress)
+                    results += self.measure(group, closed, rates: nil, plan, &counter, progress)
+                    let maximum = self.timedMaximum(group, openLoop, plan, &counter, progress)
                     let rates = maximum.mapValues { max($0 * fraction, 1) }
-                    results += self.measure(group, plan.openLoopEngines, rates: rates, plan, &counter, progress)
+                    results += self.measure(group, openLoop, rates: rates, plan, &counter, progress)
                 }
             }
         }
@@ -151,9 +153,13 @@ package enum BenchmarkRunner {
             )
         }
         let floor = cells.first { $0.engine == EngineName(.floor) }
+        let keyedFloor = cells.first { $0.engine == EngineName(.floorKeyed) }
         for index in cells.indices {
             if let floor, floor.opsPerSecond > 0 {
                 cells[index].ratioToFloor = cells[index].opsPerSecond / floor.opsPerSecond
+            }
+            if let keyedFloor, keyedFloor.opsPerSecond > 0 {
+                cells[index].ratioToKeyedFloor = cells[index].opsPerSecond / keyedFloor.opsPerSecond
             }
             cells[index].noise = plan.noiseLimits.flags(for: cells[index])
         }

@@ -89,6 +89,13 @@ package enum CellRunner {
                 return self.measure(cell, limiter: limiter, keys: keys)
             case .floor:
                 return self.measureFloor(cell, clock: clock)
+            case .floorKeyed:
+                // `BenchmarkEngine.measures` keeps this row to the workloads of `Int` keys.
+                guard let keys = keys as? [Int] else {
+                    preconditionFailure("floor-keyed measures Int keys, not \(Key.self)")
+                }
+                let limiter = KeyedFloorLimiter(policy: policy, keys: keys.count, clock: clock)
+                return self.measure(cell, limiter: limiter, keys: keys)
             }
         } catch {
             // The harness's policies and bounds are valid by construction; a caller's engine

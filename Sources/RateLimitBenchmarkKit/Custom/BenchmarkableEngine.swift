@@ -37,8 +37,8 @@ import RateLimit
 /// built-in row.
 public protocol BenchmarkableEngine: Sendable {
     /// The engine's name in tables, files and charts: 1 to 32 letters, digits, `-` or `_`, and
-    /// none of the names the package uses (`mutex`, `atomic`, `sharded`, `floor`, `tutorial`,
-    /// `redis`).
+    /// none of the names the package uses (`mutex`, `atomic`, `sharded`, `floor`, `floor-keyed`,
+    /// `tutorial`, `redis`).
     var name: String { get }
 
     /// A new, empty limiter for `Int` keys that applies `policy`, tracks at most `maxKeys` keys

@@ -29,7 +29,7 @@ public enum RateLimitBenchmark {
         /// Repetitions per cell (the median is reported), in 1...100.
         public var repetitions = 3
         /// Whether the package's engines (`mutex`, `atomic`, `sharded`) and reference rows
-        /// (`floor`, `tutorial`) are measured too.
+        /// (`floor`, `floor-keyed` where its keys apply, `tutorial`) are measured too.
         public var includeBuiltIns = true
 
         public init() {}

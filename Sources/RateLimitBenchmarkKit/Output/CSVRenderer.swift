@@ -6,7 +6,7 @@ package enum CSVRenderer {
         "casRetriesPerOp", "evictions", "bytesPerKey", "nanosecondsPerOpPerThread", "ratioToFloor", "residentBytes",
         "residentDriftSecondHalf", "repetitions", "durationSeconds", "allocator", "stealFraction",
         "involuntaryContextSwitches", "cpuMigrations", "coefficientOfVariation", "noise", "attempts", "cpus",
-        "p90Nanoseconds", "p9999Nanoseconds", "offeredOpsPerSecond",
+        "p90Nanoseconds", "p9999Nanoseconds", "offeredOpsPerSecond", "ratioToKeyedFloor",
     ]
 
     package static func render(_ cells: [CellResult]) -> String {
@@ -38,6 +38,7 @@ package enum CSVRenderer {
                 (cell.cpus ?? []).map(String.init).joined(separator: ";"),
                 cell.p90Nanoseconds.map(String.init) ?? "", cell.p9999Nanoseconds.map(String.init) ?? "",
                 cell.offeredOpsPerSecond.map { decimal($0, digits: 0) } ?? "",
+                cell.ratioToKeyedFloor.map { decimal($0, digits: 4) } ?? "",
             ]
             lines.append(fields.joined(separator: ","))
         }

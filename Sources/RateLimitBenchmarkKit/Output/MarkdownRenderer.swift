@@ -35,15 +35,20 @@ package enum MarkdownRenderer {
             if let chart = chartFiles[workload] {
                 text += "![\(workload)](\(chart))\n\n"
             }
+            let keyed = cells.contains { $0.ratioToKeyedFloor != nil }
             text +=
-                "Million decisions per second (ratio to `floor`), p99 latency at \(threads.last ?? 1) threads, bytes per key:\n\n"
+                "Million decisions per second (ratio to `floor`\(keyed ? ", and to `floor-keyed`" : "")), p99 latency at \(threads.last ?? 1) threads, bytes per key:\n\n"
             text += "| engine | " + threads.map { "\($0) thr" }.joined(separator: " | ") + " | p99 | B/key |\n"
             text += "|---|" + threads.map { _ in "---:" }.joined(separator: "|") + "|---:|---:|\n"
             for engine in EngineName.ordered(cells.map(\.engine)) {
                 let rows = cells.filter { $0.engine == engine }
                 let columns = threads.map { thread -> String in
                     guard let cell = rows.first(where: { $0.threads == thread }) else { return "–" }
-                    let ratio = cell.ratioToFloor.map { " (\(decimal($0, digits: 2)))" } ?? ""
+                    let ratios = [
+                        cell.ratioToFloor.map { decimal($0, digits: 2) },
+                        cell.ratioToKeyedFloor.map { "\(decimal($0, digits: 2)) keyed" },
+                    ].compactMap { $0 }
+                    let ratio = ratios.isEmpty ? "" : " (\(ratios.joined(separator: ", ")))"
                     let noisy = (cell.noise ?? []).isEmpty ? "" : " ⚠"
                     return millions(cell.opsPerSecond) + ratio + noisy
                 }

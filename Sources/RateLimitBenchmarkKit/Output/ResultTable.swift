@@ -14,6 +14,7 @@ package enum ResultTable {
                 self.figure("Mops/s", millions(cell.opsPerSecond)),
                 self.figure("min–max", "\(millions(cell.opsPerSecondMin))–\(millions(cell.opsPerSecondMax))"),
                 self.figure("×floor", cell.ratioToFloor.map { decimal($0, digits: 2) } ?? "-"),
+                self.figure("×keyed", cell.ratioToKeyedFloor.map { decimal($0, digits: 2) } ?? "-"),
                 self.figure("ns/op/thr", decimal(cell.nanosecondsPerOpPerThread, digits: 1)),
                 self.figure("p50", String(cell.p50Nanoseconds)),
                 self.figure("p99", String(cell.p99Nanoseconds)),

@@ -1,12 +1,15 @@
 import Foundation
 
 /// Draws ops/s against threads for one workload (closed-loop cells): one line per engine, the
-/// floor dashed, on a logarithmic axis so that engines an order of magnitude apart stay readable.
+/// floors dashed, on a logarithmic axis so that engines an order of magnitude apart stay readable.
 /// Plain SVG, no dependencies; the frame is ``SVGFrame``'s.
 package enum SVGChart {
     static let palette: [BenchmarkEngine: String] = [
         .mutex: "#1f77b4", .atomic: "#d62728", .sharded: "#2ca02c", .tutorial: "#9467bd", .floor: "#555555",
+        .floorKeyed: "#999999",
     ]
+    /// The reference rows' dash patterns: they are bounds, not contenders.
+    static let dashes: [EngineName: String] = [EngineName(.floor): "6 4", EngineName(.floorKeyed): "2 3"]
     /// For engines measured outside the kit, in the order they appear (Redis is the first).
     static let otherColors = ["#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
@@ -32,7 +35,7 @@ package enum SVGChart {
         for (row, engine) in engines.enumerated() {
             let points = cells.filter { $0.engine == engine }.sorted { $0.threads < $1.threads }
             let color = self.color(of: engine, among: engines)
-            let dash = engine == EngineName(.floor) ? " stroke-dasharray=\"6 4\"" : ""
+            let dash = self.dashes[engine].map { " stroke-dasharray=\"\($0)\"" } ?? ""
             let path = points.map { "\(f(x($0.threads))),\(f(frame.y($0.opsPerSecond)))" }.joined(separator: " ")
             svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             for point in points {
