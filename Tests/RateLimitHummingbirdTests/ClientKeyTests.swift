@@ -1,8 +1,27 @@
+import RateLimit
 import RateLimitHummingbird
 import Testing
 
 @Suite("Client keys")
 struct ClientKeyTests {
+    @Test("The engines' fast hash: an address feeds its two words, a name keeps SipHash")
+    func fastHash() throws {
+        func hash(_ key: some RateLimitKey) -> Int {
+            var hasher = RateLimitKeyHasher(seed: 99)
+            key.rateLimitHash(into: &hasher)
+            return hasher.finalize()
+        }
+        let address = try #require(IPAddress("2001:db8::7"))
+        #expect(hash(ClientKey.address(address)) == hash(address))
+        let mapped = try #require(IPAddress("::ffff:192.0.2.7"))
+        #expect(hash(ClientKey.address(mapped)) == hash(try #require(IPAddress("192.0.2.7"))))
+        #expect(hash(address) != hash(mapped))
+        var name = RateLimitKeyHasher(seed: 99)
+        name.combine(strongly: ClientKey.name("api-key-1"))
+        #expect(hash(ClientKey.name("api-key-1")) == name.finalize())
+        #expect(hash(ClientKey.name("api-key-1")) != hash(ClientKey.name("api-key-2")))
+    }
+
     @Test("Stable names keep kinds apart and names whole")
     func stableNames() throws {
         let address = try #require(IPAddress("192.0.2.7"))

@@ -12,8 +12,10 @@
 /// growing, rebasing and reusing evicted entries also wait, holding it, until every read section
 /// that began earlier has ended — so a reader preempted inside one delays writers, never readers.
 ///
-/// `Key`'s `==` and `hash(into:)` run inside the lock-free read section: they must not block or
-/// call back into the limiter (a writer waiting for readers to leave would wait on them).
+/// `Key`'s `==` runs inside the lock-free read section: it must not block or call back into the
+/// limiter (a writer waiting for readers to leave would wait on it). Keys are hashed before the
+/// section, with the seeded multiply-xorshift of ``RateLimitKey`` for `Int` and the other
+/// conforming types, with SipHash (`hashValue`) for the rest.
 ///
 /// ## The bucket word
 /// ```
@@ -60,6 +62,7 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
     public let maxKeys: Int
     @usableFromInline let clock: ClockSource
     @usableFromInline let store: ConcurrentBucketStore<Key>
+    @usableFromInline let hashing = KeyHashing<Key>()
 
     /// Creates an engine.
     ///
@@ -88,7 +91,7 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
     @inlinable
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
-        let hash = key.hashValue
+        let hash = self.hashing.hash(key)
         let now = self.clock.now()
         Interleaving.reach(.clockRead)
         if let decision = self.store.decideLockFree(key, hash: hash, cost: cost, now: now) {
@@ -107,5 +110,10 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
     /// What the table holds and has dropped, read under the engine's lock(s).
     public var statistics: RateLimiterStatistics {
         self.store.statistics
+    }
+
+    /// The longest walk of a probe in the index now, in slots past a key's home slot.
+    package var longestProbe: Int {
+        self.store.longestProbe
     }
 }

@@ -18,6 +18,7 @@ public final class MutexRateLimiter<Key: Hashable & Sendable>: BoundedRateLimite
     @usableFromInline let arithmetic: BucketArithmetic
     @usableFromInline let clock: ClockSource
     @usableFromInline let tables: LockedShards<BucketTable<Key>>
+    @usableFromInline let hashing = KeyHashing<Key>()
 
     /// Creates an engine.
     ///
@@ -46,7 +47,7 @@ public final class MutexRateLimiter<Key: Hashable & Sendable>: BoundedRateLimite
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
         return self.tables.decide(
-            key, hash: key.hashValue, shard: 0, cost: cost, clock: self.clock, arithmetic: self.arithmetic)
+            key, hash: self.hashing.hash(key), shard: 0, cost: cost, clock: self.clock, arithmetic: self.arithmetic)
     }
 
     /// Takes `cost` tokens from `key`'s bucket, throwing ``RateLimitError/Code/invalidCost`` on a
@@ -59,5 +60,10 @@ public final class MutexRateLimiter<Key: Hashable & Sendable>: BoundedRateLimite
     /// What the table holds and has dropped, read under the engine's lock(s).
     public var statistics: RateLimiterStatistics {
         self.tables.statistics()
+    }
+
+    /// The longest walk of a probe in any table now, in slots past a key's home slot.
+    package var longestProbe: Int {
+        self.tables.longestProbe()
     }
 }

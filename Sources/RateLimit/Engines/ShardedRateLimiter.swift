@@ -24,6 +24,7 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
     @usableFromInline let arithmetic: BucketArithmetic
     @usableFromInline let clock: ClockSource
     @usableFromInline let tables: LockedShards<BucketTable<Key>>
+    @usableFromInline let hashing = KeyHashing<Key>()
 
     /// The shard count used when none is given: the next power of two at or above four times
     /// ``RateLimiterDefaults/activeProcessorCount``.
@@ -80,7 +81,7 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
     @inlinable
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
-        let hash = key.hashValue
+        let hash = self.hashing.hash(key)
         // The low bits pick the shard; the table uses the high bits (see `HashTag`).
         return self.tables.decide(
             key, hash: hash, shard: hash & self.shardMask, cost: cost, clock: self.clock, arithmetic: self.arithmetic
@@ -97,5 +98,10 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
     /// What the table holds and has dropped, read under the engine's lock(s).
     public var statistics: RateLimiterStatistics {
         self.tables.statistics()
+    }
+
+    /// The longest walk of a probe in any table now, in slots past a key's home slot.
+    package var longestProbe: Int {
+        self.tables.longestProbe()
     }
 }

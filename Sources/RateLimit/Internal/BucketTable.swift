@@ -90,6 +90,17 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         self.elements.deallocate()
     }
 
+    /// The longest walk from a key's home slot to its slot (0 when every key is at home).
+    ///
+    /// - Complexity: O(slots).
+    var longestProbe: Int {
+        var longest = 0
+        for slot in 0...self.mask where self.tags[slot] != 0 {
+            longest = max(longest, HashTag.displacement(slot: slot, tag: self.tags[slot], mask: self.mask))
+        }
+        return longest
+    }
+
     /// Applies a request to `key`'s bucket at `now` (clock nanoseconds).
     ///
     /// - Complexity: O(1) expected; an insert into a full table adds O(``evictionWindow``).

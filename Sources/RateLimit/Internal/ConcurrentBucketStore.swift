@@ -167,6 +167,25 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         return overflow ? .max : end
     }
 
+    /// The longest walk from a key's home slot to its slot in the index, read under the writer
+    /// lock (only writers replace or change the index's occupied slots).
+    ///
+    /// - Complexity: O(slots).
+    var longestProbe: Int {
+        self.writer.withLock(0) { _ in
+            let index = SlotIndex(self.index.load(ordering: .relaxed))
+            var longest = 0
+            for slot in 0...index.mask {
+                let word = index.slots[slot].load(ordering: .relaxed)
+                if word != 0 {
+                    let tag = SlotIndex.tag(of: word)
+                    longest = max(longest, HashTag.displacement(slot: slot, tag: tag, mask: index.mask))
+                }
+            }
+            return longest
+        }
+    }
+
     var statistics: RateLimiterStatistics {
         let retries = self.readers.retries
         return self.writer.withLock(0) { writer in

@@ -18,6 +18,12 @@ enum HashTag {
         Int(tag) & mask
     }
 
+    /// How many slots past its home slot an entry of `tag` sits at `slot`: what a probe for it
+    /// walks. Tables report their longest (`longestProbe`) so that tests can bound it.
+    static func displacement(slot: Int, tag: UInt32, mask: Int) -> Int {
+        (slot &- self.home(tag, mask: mask)) & mask
+    }
+
     /// The number of slots a table needs so that `maxKeys` entries keep the load at or below 3/4.
     static func slotLimit(forKeys maxKeys: Int) -> Int {
         let needed = (maxKeys * 4 + 2) / 3

@@ -79,6 +79,11 @@ extension LockedShards where State: ~Copyable {
         }
         return total
     }
+
+    /// The longest probe of any shard's table, each read under its shard's lock.
+    func longestProbe<Key>() -> Int where State == BucketTable<Key> {
+        (0..<self.count).map { index in self.withLock(index) { $0.longestProbe } }.max() ?? 0
+    }
 }
 
 extension LockedShards where State: ~Copyable {
