@@ -3,7 +3,8 @@
 ///
 /// Whether `Key` conforms is found once, at creation; a decision then costs, for an `Int` key in a
 /// specialised engine, the mix inlined (the `Key.self == Int.self` test folds away); for another
-/// conforming type, one call through its witness table; for any other type, `hashValue` as before.
+/// conforming type, one unspecialised generic call and the conformance's witness; for any other
+/// type, `hashValue` as before.
 @usableFromInline
 struct KeyHashing<Key: Hashable>: Sendable {
     /// The instance's seed: random unless a test fixes it.
@@ -17,7 +18,10 @@ struct KeyHashing<Key: Hashable>: Sendable {
     init(seed: UInt64? = nil) {
         var generator = SystemRandomNumberGenerator()
         self.seed = seed ?? generator.next()
-        self.keyType = Key.self as? any RateLimitKey.Type
+        // The conformance of `Key` itself: a metatype cast neither unwraps nor looks at subclasses,
+        // but the identity check makes `hash(_:as:seed:)`'s reinterpretation safe by construction.
+        let keyType = Key.self as? any RateLimitKey.Type
+        self.keyType = keyType.flatMap { ObjectIdentifier($0) == ObjectIdentifier(Key.self) ? $0 : nil }
     }
 
     /// The hash of `key`: tag and home slot from its top 32 bits, shard from its low bits.
@@ -38,6 +42,7 @@ struct KeyHashing<Key: Hashable>: Sendable {
     /// `key` hashed as the conforming type it is (`K` is `Key`, found at creation).
     @usableFromInline
     static func hash<K: RateLimitKey>(_ key: Key, as _: K.Type, seed: UInt64) -> Int {
+        assert(K.self == Key.self)
         var hasher = RateLimitKeyHasher(seed: seed)
         unsafeBitCast(key, to: K.self).rateLimitHash(into: &hasher)
         return hasher.finalize()

@@ -3,17 +3,19 @@
 /// bijection of 64 bits with full avalanche).
 ///
 /// The state starts at the engine's random seed, so which keys share a table's home slot is
-/// different in every engine instance and cannot be planned by a client that does not know the
-/// seed. Distinct single-word keys never collide in all 64 bits (the mix is a bijection); the
-/// tables use the top 32 bits for their tag and home slot and the low bits for the shard.
+/// different in every engine instance. Distinct single-word keys never collide in all 64 bits
+/// (the mix is a bijection); the tables use the top 32 bits for their tag and home slot and the
+/// low bits for the shard. Not a cryptographic hash: see ``RateLimitKey`` for what the seed does
+/// and does not promise.
 ///
 /// - Complexity: O(1) per word: two multiplications, three shifts, four XORs.
 public struct RateLimitKeyHasher {
     @usableFromInline var state: UInt64
 
-    /// A hasher seeded with `seed`: the engines draw it at random, once per instance.
+    /// A hasher seeded with `seed`: the engines draw it at random, once per instance. Public so
+    /// that a conformance's tests can hash keys as the engines do.
     @inlinable
-    package init(seed: UInt64) {
+    public init(seed: UInt64) {
         self.state = seed
     }
 
@@ -31,9 +33,9 @@ public struct RateLimitKeyHasher {
         self.combine(UInt64(UInt(bitPattern: value.hashValue)))
     }
 
-    /// The hash of the words combined so far.
+    /// The hash of the words combined so far, as the engines use it.
     @inlinable
-    package func finalize() -> Int {
+    public func finalize() -> Int {
         Int(Int64(bitPattern: self.state))
     }
 
