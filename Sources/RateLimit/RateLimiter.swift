@@ -7,7 +7,7 @@
 /// | Engine | Design | A decision on a tracked key |
 /// |---|---|---|
 /// | ``MutexRateLimiter`` | one lock around one hash table | takes the lock |
-/// | ``AtomicRateLimiter`` | each bucket is one 64-bit atomic word | no lock: one compare-and-swap in a per-CPU read section |
+/// | ``AtomicRateLimiter`` | each bucket is one 64-bit atomic word | no lock: one compare-and-swap in a per-thread read section |
 /// | ``ShardedRateLimiter`` | hash-partitioned tables, a lock each | takes one shard's lock |
 ///
 /// ```swift

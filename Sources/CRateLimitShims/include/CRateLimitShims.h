@@ -172,4 +172,32 @@ static inline void crl_yield(void) {
     (void)sched_yield();
 }
 
+/// The calling thread's read-section record (``ReaderRecord`` in `RateLimit`), or NULL before its
+/// first read section. Initial-exec TLS: reading it is one `%fs`-relative load, no call.
+extern __thread void *crl_reader_record_tls __attribute__((tls_model("initial-exec")));
+
+static inline void *crl_reader_record(void) {
+    return crl_reader_record_tls;
+}
+
+static inline void crl_set_reader_record(void *record) {
+    crl_reader_record_tls = record;
+}
+
+/// Stops the compiler, not the CPU, from moving memory accesses across this point (a signal
+/// fence): what a read section needs when writers issue `crl_membarrier()` for it.
+static inline void crl_compiler_barrier(void) {
+    __asm__ __volatile__("" ::: "memory");
+}
+
+/// Registers the process for `MEMBARRIER_CMD_PRIVATE_EXPEDITED` (Linux 4.14+). Returns 0, or an
+/// errno value where the kernel or a seccomp filter refuses it. Defined in shims.c: the syscall
+/// headers stay out of Swift's view.
+int crl_membarrier_register(void);
+
+/// Makes every running thread of this process execute a full memory barrier before returning
+/// (`MEMBARRIER_CMD_PRIVATE_EXPEDITED`). Returns 0, or an errno value. Only after a successful
+/// `crl_membarrier_register()`.
+int crl_membarrier(void);
+
 #endif

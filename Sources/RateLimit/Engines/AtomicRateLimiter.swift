@@ -2,10 +2,11 @@
 /// compare-and-swap loop.
 ///
 /// A decision on a key already tracked takes no lock and allocates nothing: it reads the clock,
-/// enters a read section (a locked add on a per-CPU counter), probes a lock-free index, swaps the
-/// bucket's word from the state it read to the state it computed — retrying from the newer state
-/// if another thread got there first — and leaves the section (another locked add): three locked
-/// instructions on x86-64, two of them on a line no other CPU writes. Threads working on
+/// enters a read section (a plain store to a word of the calling thread's own), probes a lock-free
+/// index, swaps the bucket's word from the state it read to the state it computed — retrying from
+/// the newer state if another thread got there first — and leaves the section (another plain
+/// store): one locked instruction on x86-64, the compare-and-swap. (Where the kernel refuses
+/// `membarrier`, entering the section is a fenced store, `xchg`: two.) Threads working on
 /// different keys share no lock and no counter (a bucket word is 8 bytes of a 16–24-byte entry, so
 /// neighbouring entries may share a cache line); threads on one hot key contend only on that
 /// bucket's word. Inserting a new key, evicting, growing the index and rebasing take a writer lock;
@@ -13,7 +14,8 @@
 /// that began earlier has ended — so a reader preempted inside one delays writers, never readers.
 ///
 /// `Key`'s `==` runs inside the lock-free read section: it must not block or call back into the
-/// limiter (a writer waiting for readers to leave would wait on it). Keys are hashed before the
+/// limiter (a writer waiting for readers to leave would wait on it); a decision it makes on
+/// another `AtomicRateLimiter` takes that engine's locked path, as sections do not nest. Keys are hashed before the
 /// section, with the seeded multiply-xorshift of ``RateLimitKey`` for `Int` and the other
 /// conforming types, with SipHash (`hashValue`) for the rest.
 ///
@@ -73,21 +75,40 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
     ///   - clock: The time source; ``MonotonicClock`` by default.
     /// - Throws: ``RateLimitError/Code/invalidConfiguration`` for a `maxKeys` out of range, or if
     ///   the address space for `maxKeys` entries cannot be reserved.
-    public init(
+    public convenience init(
         policy: BucketPolicy,
         maxKeys: Int = RateLimiterDefaults.maxKeys,
         clock: some RateLimitClock = MonotonicClock()
+    ) throws(RateLimitError) {
+        try self.init(policy: policy, maxKeys: maxKeys, clock: clock, expeditedReaders: nil)
+    }
+
+    /// Creates an engine whose read sections are fenced (`expeditedReaders: false`) even where
+    /// `membarrier` is available, so that tests cover both kinds (see ``GracePeriodTracker``).
+    package init(
+        policy: BucketPolicy,
+        maxKeys: Int,
+        clock: some RateLimitClock,
+        expeditedReaders: Bool?
     ) throws(RateLimitError) {
         try RateLimiterDefaults.validate(maxKeys: maxKeys)
         self.policy = policy
         self.maxKeys = maxKeys
         self.clock = ClockSource(clock)
-        self.store = try ConcurrentBucketStore(arithmetic: policy.arithmetic, maxKeys: maxKeys, epoch: self.clock.now())
+        self.store = try ConcurrentBucketStore(
+            arithmetic: policy.arithmetic, maxKeys: maxKeys, epoch: self.clock.now(), expeditedReaders: expeditedReaders
+        )
+    }
+
+    /// Whether read sections announce themselves with plain stores, writers issuing `membarrier`
+    /// (`true` wherever the kernel allows it), or with a fenced store.
+    package var expeditedReaders: Bool {
+        self.store.readers.expedited
     }
 
     /// - Complexity: O(1) expected. On a tracked key: no lock, no allocation, one successful
     ///   compare-and-swap (plus one retry per concurrent update that won the race) between the read
-    ///   section's two locked adds.
+    ///   section's two plain stores.
     @inlinable
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }

@@ -3,13 +3,14 @@ import Synchronization
 // The decision on a tracked key: a read section, a probe and a compare-and-swap loop.
 extension ConcurrentBucketStore {
     /// Decides for a tracked key without a lock, or returns `nil` when the lock is needed: the key
-    /// is absent (or hidden by a concurrent move), its entry is being retired, or a rebase is due.
+    /// is absent (or hidden by a concurrent move), its entry is being retired, a rebase is due, or
+    /// the calling thread is already inside a read section.
     ///
     /// - Complexity: O(1) expected; allocates nothing.
     @inlinable
     func decideLockFree(_ key: Key, hash: Int, cost: Int, now: Int64) -> RateLimitDecision? {
-        let token = self.readers.enter()
-        defer { self.readers.exit(token) }
+        guard let section = self.readers.enter() else { return nil }
+        defer { self.readers.exit(section) }
         // Sequentially consistent loads of everything a writer may unlink or change, here and in
         // the probe below: they must be ordered after `enter()` (see GracePeriodTracker). On x86-64
         // they are plain loads.
@@ -32,7 +33,7 @@ extension ConcurrentBucketStore {
                 let entry = self.entries + SlotIndex.entry(of: word)
                 if entry.pointee.key == key {
                     Interleaving.reach(.probed)
-                    return self.update(entry, cost: cost, nowTicks: nowTicks, token: token)
+                    return self.update(entry, cost: cost, nowTicks: nowTicks, countingRetries: true)
                 }
             }
             Interleaving.reach(.probeStep)
@@ -42,9 +43,11 @@ extension ConcurrentBucketStore {
 
     /// The compare-and-swap loop on one bucket: decide from the state read, install the new state
     /// only if nobody changed it meanwhile, otherwise decide again from the newer state. Returns
-    /// `nil` if the entry was retired.
+    /// `nil` if the entry was retired. Lock-free callers count their retries in the statistics.
     @inlinable
-    func update(_ entry: UnsafeMutablePointer<Entry>, cost: Int, nowTicks: Int64, token: Int?) -> RateLimitDecision? {
+    func update(
+        _ entry: UnsafeMutablePointer<Entry>, cost: Int, nowTicks: Int64, countingRetries: Bool
+    ) -> RateLimitDecision? {
         // Relaxed throughout: the word is the bucket's entire state and publishes nothing else, so
         // only its own modification order matters, and a compare-and-swap always compares with the
         // latest value in that order. A denial or a peek reads without writing: it is linearised at
@@ -70,8 +73,8 @@ extension ConcurrentBucketStore {
                 return outcome.decision
             }
             state = current
-            if let token {
-                self.readers.recordRetry(token)
+            if countingRetries {
+                self.readers.recordRetry()
             }
         }
     }

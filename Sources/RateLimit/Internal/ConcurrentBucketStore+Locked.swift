@@ -29,7 +29,8 @@ extension ConcurrentBucketStore {
                 if SlotIndex.tag(of: word) == tag && entry.pointee.key == key {
                     // Lock-free readers may race on this entry, but nothing retires it while we
                     // hold the lock.
-                    guard let decision = self.update(entry, cost: cost, nowTicks: nowTicks, token: nil) else {
+                    guard let decision = self.update(entry, cost: cost, nowTicks: nowTicks, countingRetries: false)
+                    else {
                         preconditionFailure("an indexed entry was retired without the writer lock")
                     }
                     return decision

@@ -94,7 +94,11 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     let listBytes: Int
     @usableFromInline let writer: LockedShards<WriterState>
 
-    init(arithmetic: BucketArithmetic, maxKeys: Int, epoch: Int64) throws(RateLimitError) {
+    /// - Parameter expeditedReaders: Whether read sections rely on `membarrier` (see
+    ///   ``GracePeriodTracker``); `nil` uses it wherever the kernel allows it.
+    init(arithmetic: BucketArithmetic, maxKeys: Int, epoch: Int64, expeditedReaders: Bool? = nil)
+        throws(RateLimitError)
+    {
         self.arithmetic = arithmetic
         self.maxKeys = maxKeys
         self.slotLimit = HashTag.slotLimit(forKeys: maxKeys)
@@ -115,7 +119,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
             )
         }
         self.entries = mapping.bindMemory(to: Entry.self, capacity: self.entryCapacity)
-        self.readers = GracePeriodTracker()
+        self.readers = GracePeriodTracker(expedited: expeditedReaders)
         self.index = Atomic(SlotIndex.allocate(slots: min(self.slotLimit, 16)).base)
         self.epoch = Atomic(epoch)
         self.fastPathEnd = Atomic(Self.fastPathEnd(epoch: epoch, arithmetic: arithmetic))
