@@ -20,6 +20,22 @@ struct ConformanceTests {
     func stringKeys(engine: RateLimitEngine, scenario: ConformanceScenario) async throws {
         try await engine.conformance { "client-\($0)-with-a-name-longer-than-fifteen-bytes" }.offloaded(scenario)
     }
+
+    /// The atomic engine with fenced read sections, as on kernels that refuse `membarrier`: the
+    /// same suite, evictions and entry reuse after grace periods included.
+    @Test(
+        "String keys, fenced read sections",
+        arguments: ConformanceScenario.all(threadCounts: [2, 16], realClockThreadCounts: []))
+    func fencedReadSections(scenario: ConformanceScenario) async throws {
+        let suite = RateLimiterConformance(
+            engine: "atomic-fenced",
+            makeKey: { "client-\($0)-fenced" },
+            makeLimiter: { policy, maxKeys, clock in
+                try AtomicRateLimiter<String>(policy: policy, maxKeys: maxKeys, clock: clock, expeditedReaders: false)
+            }
+        )
+        try await suite.offloaded(scenario)
+    }
 }
 
 /// The real clock under saturation, one case at a time: the bounds hold whatever the scheduler

@@ -34,10 +34,16 @@ import Synchronization
 /// for records announcing *its* tag and *old* phase: sections of other trackers, and sections of
 /// its own that began in the new phase, never hold it up — a thread deciding without pause cannot
 /// starve it. A thread registering its record during the writer's walk registers with a
-/// sequentially consistent exchange before its phase check, so it sees the new phase.
+/// sequentially consistent exchange before its phase check, so it sees the new phase; a thread
+/// that reuses a freed record finds it already in the list, where the walk reaches it.
 ///
-/// Read sections do not nest: ``enter()`` returns `nil` on a thread already inside one (a key's
-/// `==` deciding on another limiter), and the caller takes its locked path instead.
+/// Read sections do not nest: ``enter()`` returns `nil` on a thread already inside one, and the
+/// caller takes its locked path instead. A grace period that would wait for its own thread's
+/// section (a key's `==` deciding on the same limiter) traps instead of waiting forever.
+///
+/// A child process after `fork()` inherits the records of threads that no longer exist; if one
+/// of them was inside a section at the fork, the child's writers wait forever (as with any
+/// lock held at a fork): fork before deciding, or exec.
 ///
 /// On x86-64 a read section is a thread-local load, two plain stores and plain loads: no locked
 /// instruction (expedited), or one `xchg` (fenced). A grace period costs one `membarrier` call
@@ -105,8 +111,11 @@ package struct GracePeriodTracker: ~Copyable, @unchecked Sendable {
         while true {
             Interleaving.reach(.readerPhaseLoaded)
             if self.expedited {
-                // Relaxed, then a compiler barrier: the writer's membarrier supplies the CPU's.
-                record.word.pointee.store(self.word(phase: phase), ordering: .relaxed)
+                // Releasing (a plain `mov` on x86-64), then a compiler barrier: the writer's
+                // membarrier supplies the CPU's barrier. Releasing, not relaxed: a writer that
+                // reads this word instead of the previous section's `exit` must still see that
+                // section's reads as done.
+                record.word.pointee.store(self.word(phase: phase), ordering: .releasing)
                 crl_compiler_barrier()
             } else {
                 record.word.pointee.store(self.word(phase: phase), ordering: .sequentiallyConsistent)
@@ -165,6 +174,13 @@ package struct GracePeriodTracker: ~Copyable, @unchecked Sendable {
             precondition(failed == 0, "membarrier failed after registering: errno \(failed)")
         }
         let awaited = self.word(phase: phase)
+        if let own = crl_reader_record() {
+            // Relaxed: only this thread writes its own word.
+            precondition(
+                ReaderRecord(own).word.pointee.load(ordering: .relaxed) != awaited,
+                "a grace period would wait for its own thread's read section: a key's == decided on the same AtomicRateLimiter"
+            )
+        }
         var next = ReaderRecord.first
         while let record = next {
             var spins = 0

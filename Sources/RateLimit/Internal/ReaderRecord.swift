@@ -68,8 +68,11 @@ package struct ReaderRecord {
         var record: ReaderRecord?
         var candidate = self.first
         while let free = candidate {
-            // Acquiring: the previous owner's last store (its word back to 0) happens before ours.
-            if free.inUse.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
+            // A load first: a compare-and-swap would take the line of a record in use away from
+            // its owner. Acquiring: the previous owner's last store happens before ours.
+            if free.inUse.pointee.load(ordering: .relaxed) == 0
+                && free.inUse.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
+            {
                 record = free
                 break
             }
@@ -103,15 +106,17 @@ package struct ReaderRecord {
 /// because raw pointers are not `Sendable`: every access is atomic.
 nonisolated(unsafe) private let readerRegistryHead = Atomic<UnsafeMutableRawPointer?>(nil)
 
-/// Frees a thread's record when the thread exits. A thread never exits inside a read section, so
-/// the record's word is 0 by then.
+/// Frees a thread's record when the thread exits. A thread that exits inside a read section (from
+/// a key's `==`) holds no pointer any more: its word is cleared so that no writer waits for it.
 private let readerRecordKey: pthread_key_t = {
     var key = pthread_key_t()
     let created = pthread_key_create(&key) { base in
         guard let base else { return }
         crl_set_reader_record(nil)
+        let record = ReaderRecord(base)
+        record.word.pointee.store(0, ordering: .releasing)
         // Releasing: this thread's last word store happens before the next owner's first.
-        ReaderRecord(base).inUse.pointee.store(0, ordering: .releasing)
+        record.inUse.pointee.store(0, ordering: .releasing)
     }
     precondition(created == 0, "pthread_key_create failed: \(created)")
     return key
