@@ -200,4 +200,11 @@ int crl_membarrier_register(void);
 /// `crl_membarrier_register()`.
 int crl_membarrier(void);
 
+/// Asks the CPU to start loading the cache line at `address`. Not a memory access: it cannot
+/// fault, is not ordered with anything and is invisible to other threads, so `address` may point
+/// to memory another thread has freed meanwhile (the worst case is a wasted load).
+static inline void crl_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 #endif

@@ -13,9 +13,9 @@
 /// growing, rebasing and reusing evicted entries also wait, holding it, until every read section
 /// that began earlier has ended — so a reader preempted inside one delays writers, never readers.
 ///
-/// `Key`'s `==` runs inside the lock-free read section: it must not block or call back into the
-/// limiter (a writer waiting for readers to leave would wait on it); a decision it makes on
-/// another `AtomicRateLimiter` takes that engine's locked path, as sections do not nest. Keys are hashed before the
+/// `Key`'s `==` runs inside the lock-free read section: it must not block or decide on any
+/// `AtomicRateLimiter` (a writer waiting for readers to leave would wait on it: on the same
+/// limiter that traps, across two limiters it can deadlock). Keys are hashed before the
 /// section, with the seeded multiply-xorshift of ``RateLimitKey`` for `Int` and the other
 /// conforming types, with SipHash (`hashValue`) for the rest.
 ///
@@ -113,6 +113,8 @@ public final class AtomicRateLimiter<Key: Hashable & Sendable>: BoundedRateLimit
     public func acquire(_ key: Key, cost: Int) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
         let hash = self.hashing.hash(key)
+        // The index slot's cache miss, if any, then overlaps the clock read.
+        self.store.prefetch(hash: hash)
         let now = self.clock.now()
         Interleaving.reach(.clockRead)
         if let decision = self.store.decideLockFree(key, hash: hash, cost: cost, now: now) {

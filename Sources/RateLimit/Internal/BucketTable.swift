@@ -1,3 +1,6 @@
+import CRateLimitShims
+import Synchronization
+
 /// A bounded hash table from key to bucket state, for use under a lock (``MutexRateLimiter`` has
 /// one, ``ShardedRateLimiter`` one per shard).
 ///
@@ -65,6 +68,10 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
     @usableFromInline var floor: Int64
     @usableFromInline var expired: Int
     @usableFromInline var evicted: Int
+    /// Where the arrays are — tags, elements, mask — for ``prefetch(hash:layout:)``, which runs
+    /// before the lock is taken: written under the lock whenever they move, read without it. Three
+    /// words of their own allocation, so that reading them races with no other field.
+    @usableFromInline let layout: UnsafeMutablePointer<Atomic<Int>>
 
     init(maxKeys: Int, epoch: Int64) {
         self.maxKeys = maxKeys
@@ -80,6 +87,11 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         self.floor = 0
         self.expired = 0
         self.evicted = 0
+        self.layout = .allocate(capacity: 3)
+        for word in 0..<3 {
+            (self.layout + word).initialize(to: Atomic(0))
+        }
+        self.publishLayout()
     }
 
     deinit {
@@ -88,6 +100,30 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         }
         self.tags.deallocate()
         self.elements.deallocate()
+        self.layout.deinitialize(count: 3)
+        self.layout.deallocate()
+    }
+
+    /// Records where the arrays are now, for prefetches.
+    @inlinable
+    func publishLayout() {
+        // Relaxed: a hint. A prefetch that reads a mix of old and new words only loads a useless
+        // line; it never dereferences what it computes.
+        self.layout[0].store(Int(bitPattern: self.tags), ordering: .relaxed)
+        self.layout[1].store(Int(bitPattern: self.elements), ordering: .relaxed)
+        self.layout[2].store(self.mask, ordering: .relaxed)
+    }
+
+    /// Starts loading the lines of `hash`'s home slot — its tag and its element — into the cache
+    /// before the caller reads the clock and takes the lock, so that the misses overlap both and
+    /// the lock is held for less time.
+    @inlinable
+    static func prefetch(hash: Int, layout: UnsafeMutablePointer<Atomic<Int>>) {
+        let slot = HashTag.home(HashTag.tag(hash), mask: layout[2].load(ordering: .relaxed))
+        let tags = layout[0].load(ordering: .relaxed)
+        let elements = layout[1].load(ordering: .relaxed)
+        crl_prefetch(UnsafeRawPointer(bitPattern: tags &+ slot &* MemoryLayout<UInt32>.stride))
+        crl_prefetch(UnsafeRawPointer(bitPattern: elements &+ slot &* MemoryLayout<Element>.stride))
     }
 
     /// The longest walk from a key's home slot to its slot (0 when every key is at home).
@@ -248,6 +284,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         }
         oldTags.deallocate()
         oldElements.deallocate()
+        self.publishLayout()
     }
 
     /// Moves the epoch to `now`: drops every full bucket, then re-expresses the others relative to

@@ -1,7 +1,19 @@
+import CRateLimitShims
 import Synchronization
 
 // The decision on a tracked key: a read section, a probe and a compare-and-swap loop.
 extension ConcurrentBucketStore {
+    /// Starts loading the key's home slot of the index into the cache, so that the miss overlaps
+    /// the caller's clock read instead of following it. Needs no read section: it reads only
+    /// atomics and dereferences nothing (a prefetch of an index freed meanwhile is harmless).
+    @inlinable
+    func prefetch(hash: Int) {
+        // Relaxed: a hint; the decision loads both again, in order, inside its read section.
+        let index = self.index.load(ordering: .relaxed)
+        let slot = HashTag.home(HashTag.tag(hash), mask: self.indexMask.load(ordering: .relaxed))
+        crl_prefetch(index + SlotIndex.headerBytes + slot &* MemoryLayout<Atomic<UInt64>>.stride)
+    }
+
     /// Decides for a tracked key without a lock, or returns `nil` when the lock is needed: the key
     /// is absent (or hidden by a concurrent move), its entry is being retired, a rebase is due, or
     /// the calling thread is already inside a read section.

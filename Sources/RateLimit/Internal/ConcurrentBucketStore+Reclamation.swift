@@ -62,6 +62,7 @@ extension ConcurrentBucketStore {
         // entries, or miss and take the lock.
         Interleaving.reach(.beforeIndexSwap)
         self.index.store(new.base, ordering: .sequentiallyConsistent)
+        self.indexMask.store(mask, ordering: .relaxed) // a prefetch hint only
         writer.retiredIndexes.append(old.base)
         // Growth is rare (the index only doubles), so free the old index now rather than keep it
         // until entries run out: memory then tracks the live index alone.

@@ -82,6 +82,9 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
     @usableFromInline let entries: UnsafeMutablePointer<Entry>
     @usableFromInline let readers: GracePeriodTracker
     @usableFromInline let index: Atomic<UnsafeMutableRawPointer>
+    /// The current index's mask, for ``prefetch(hash:)`` only: written after each new index is
+    /// published, read without a read section (a stale mask only misdirects a prefetch).
+    @usableFromInline let indexMask: Atomic<Int>
     @usableFromInline let epoch: Atomic<Int64>
     /// The lock-free path is valid for clock readings below this: the epoch plus the arithmetic's
     /// rebase period, or `Int64.min` while a rebase is under way.
@@ -121,6 +124,7 @@ package final class ConcurrentBucketStore<Key: Hashable>: @unchecked Sendable {
         self.entries = mapping.bindMemory(to: Entry.self, capacity: self.entryCapacity)
         self.readers = GracePeriodTracker(expedited: expeditedReaders)
         self.index = Atomic(SlotIndex.allocate(slots: min(self.slotLimit, 16)).base)
+        self.indexMask = Atomic(min(self.slotLimit, 16) - 1)
         self.epoch = Atomic(epoch)
         self.fastPathEnd = Atomic(Self.fastPathEnd(epoch: epoch, arithmetic: arithmetic))
         // The free and retired lists hold up to every entry: reserve them the same way, so that a

@@ -99,6 +99,9 @@ extension LockedShards where State: ~Copyable {
         clock: ClockSource,
         arithmetic: BucketArithmetic
     ) -> RateLimitDecision where State == BucketTable<Key> {
+        // `layout` never changes after initialisation: reading it without the lock races with
+        // nothing.
+        BucketTable<Key>.prefetch(hash: hash, layout: self.state(shard).pointee.layout)
         let now = clock.now()
         Interleaving.reach(.clockRead)
         return self.withLock(shard) { table in
