@@ -50,7 +50,7 @@ public enum RateLimitEngine: String, CaseIterable, Codable, Sendable, CustomStri
         maxKeys: Int = RateLimiterDefaults.maxKeys,
         clock: some RateLimitClock = MonotonicClock(),
         keyType: Key.Type = Key.self
-    ) throws(RateLimitError) -> any BoundedRateLimiter<Key> {
+    ) throws(RateLimitError) -> any FastPathRateLimiter<Key> {
         switch self {
         case .mutex: try MutexRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock)
         case .atomic: try AtomicRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock)

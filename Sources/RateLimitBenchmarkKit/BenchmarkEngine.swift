@@ -71,14 +71,19 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
         }
     }
 
-    /// Whether this row has a cell for `workload`: every row has, except ``floorKeyed``, which
-    /// indexes an array by `Int` keys in `0..<keys` — not the IP strings of `uniform-ip`, the
-    /// trace's strings, nor churn's ever-new keys.
+    /// Whether this row has a cell for `workload`. Every row has, except:
+    /// - ``floorKeyed``, which indexes an array by `Int` keys in `0..<keys` — not the IP strings
+    ///   of `uniform-ip`, the trace's strings, nor churn's ever-new keys;
+    /// - the fast-path workloads (`hot-allow-at`, `hot-allow-handle`), which only the package's
+    ///   engines and ``floor`` (with one clock read per 64 decisions on `hot-allow-at`) run.
     package func measures(_ workload: Workload) -> Bool {
+        if workload.usesFastPaths {
+            return self.rateLimitEngine != nil || self == .floor
+        }
         guard self == .floorKeyed else { return true }
         return switch workload {
         case .hotAllow, .hotDeny, .uniformAllow, .zipfAllow: true
-        case .churn, .uniformIP, .trace: false
+        case .churn, .uniformIP, .trace, .hotAllowAt, .hotAllowHandle: false
         }
     }
 

@@ -64,13 +64,13 @@ package enum CellRunner {
             switch cell.engine {
             case .engine(.mutex):
                 let limiter = try MutexRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock)
-                return self.measure(cell, limiter: limiter, keys: keys)
+                return self.measure(cell, fastPaths: limiter, keys: keys)
             case .engine(.atomic):
                 let limiter = try AtomicRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock)
-                return self.measure(cell, limiter: limiter, keys: keys)
+                return self.measure(cell, fastPaths: limiter, keys: keys)
             case .engine(.sharded):
                 let limiter = try ShardedRateLimiter<Key>(policy: policy, maxKeys: maxKeys, clock: clock)
-                return self.measure(cell, limiter: limiter, keys: keys)
+                return self.measure(cell, fastPaths: limiter, keys: keys)
             case .tutorial:
                 return self.measure(cell, limiter: TutorialDesignLimiter<Key>(policy: policy), keys: keys)
             case .custom(let custom):
@@ -106,7 +106,7 @@ package enum CellRunner {
 
     /// Prepares the limiter for the workload (untimed), then measures it. Generic, so each engine's
     /// loop is specialised and its `acquire` inlined.
-    private static func measure<Limiter: RateLimiter>(
+    static func measure<Limiter: RateLimiter>(
         _ cell: CellConfiguration,
         limiter: Limiter,
         keys: [Limiter.Key]
@@ -117,6 +117,8 @@ package enum CellRunner {
         let statisticsBefore = bounded?.statistics
         let work: @Sendable (Int, StopFlag, PerThreadResults<WorkerTally>) -> Void
         switch cell.workload {
+        case .hotAllowAt, .hotAllowHandle:
+            preconditionFailure("\(cell.workload) is measured by measure(_:fastPaths:keys:)")
         case .hotAllow, .hotDeny:
             let key = keys[0]
             _ = limiter.acquire(key, cost: cell.workload == .hotDeny ? capacity : 1)
@@ -163,6 +165,16 @@ package enum CellRunner {
                 }
             }
         }
+        return self.measure(cell, work: work, bounded: bounded, before: statisticsBefore)
+    }
+
+    /// Runs the cell's `work`, adding what the engine's statistics counted meanwhile.
+    static func measure<Key>(
+        _ cell: CellConfiguration,
+        work: @escaping @Sendable (Int, StopFlag, PerThreadResults<WorkerTally>) -> Void,
+        bounded: (any BoundedRateLimiter<Key>)?,
+        before statisticsBefore: RateLimiterStatistics?
+    ) -> RepetitionMeasurement {
         var measurement = self.run(cell, work: work)
         if let bounded, let before = statisticsBefore {
             let after = bounded.statistics
@@ -172,7 +184,7 @@ package enum CellRunner {
                 measurement.casRetries = retriesAfter - retriesBefore
             }
         }
-        withExtendedLifetime(limiter) {}
+        withExtendedLifetime(bounded) {}
         return measurement
     }
 
@@ -204,7 +216,9 @@ package enum CellRunner {
                             let due = { (operation: Int) in
                                 Double(share[operation % count].offsetNanoseconds) + Double(operation / count) * span
                             }
-                            self.openLoop(limiter, due: due, stop: stop, tally: &tally, key: key, cost: cost)
+                            self.openLoop(due: due, stop: stop, tally: &tally) {
+                                limiter.acquire(key($0), cost: cost($0))
+                            }
                         } else {
                             self.loop(limiter, cell, thread, stop: stop, tally: &tally, key: key, cost: cost)
                         }
@@ -251,7 +265,8 @@ package enum CellRunner {
         }
     }
 
-    /// Thread `thread`'s measured loop: closed or open (``CellConfiguration/offeredRate``).
+    /// Thread `thread`'s measured loop on `limiter`'s `acquire`: closed or open
+    /// (``CellConfiguration/offeredRate``).
     @inline(__always)
     static func loop<Limiter: RateLimiter>(
         _ limiter: Limiter,
@@ -262,6 +277,19 @@ package enum CellRunner {
         key: (Int) -> Limiter.Key,
         cost: (Int) -> Int = { _ in 1 }
     ) {
+        self.loop(cell, thread, stop: stop, tally: &tally) { limiter.acquire(key($0), cost: cost($0)) }
+    }
+
+    /// Thread `thread`'s measured loop: closed or open (``CellConfiguration/offeredRate``), making
+    /// decision `n` with `decide(n)`.
+    @inline(__always)
+    static func loop(
+        _ cell: CellConfiguration,
+        _ thread: Int,
+        stop: StopFlag,
+        tally: inout WorkerTally,
+        decide: (Int) -> RateLimitDecision
+    ) {
         if let rate = cell.offeredRate {
             // Each thread offers an equal share; their schedules are staggered evenly, so that
             // together they offer `rate` at even spacing rather than in bursts of `threads`.
@@ -270,22 +298,19 @@ package enum CellRunner {
             let phase = interval * Double(thread) / Double(cell.threads)
             let due = { (operation: Int) in phase + Double(operation) * interval }
             // An infinite rate's schedule has everything due at once: no backlog to count.
-            self.openLoop(
-                limiter, due: due, stop: stop, tally: &tally, key: key, cost: cost, countsBacklog: !rate.isInfinite)
+            self.openLoop(due: due, stop: stop, tally: &tally, countsBacklog: !rate.isInfinite, decide: decide)
         } else {
-            self.closedLoop(limiter, stop: stop, tally: &tally, key: key, cost: cost)
+            self.closedLoop(stop: stop, tally: &tally, decide: decide)
         }
     }
 
     /// The closed loop: batches of decisions between polls of the stop flag, one decision in
     /// `latencySampleInterval` timed.
     @inline(__always)
-    static func closedLoop<Limiter: RateLimiter>(
-        _ limiter: Limiter,
+    static func closedLoop(
         stop: StopFlag,
         tally: inout WorkerTally,
-        key: (Int) -> Limiter.Key,
-        cost: (Int) -> Int
+        decide: (Int) -> RateLimitDecision
     ) {
         let timer = MonotonicClock()
         var operation = 0
@@ -295,19 +320,18 @@ package enum CellRunner {
         // measures something (its tests check verdicts, not speed).
         repeat {
             for _ in 0..<self.batch {
-                let next = key(operation)
-                let price = cost(operation)
+                let this = operation
                 operation &+= 1
                 untilSample &-= 1
                 if untilSample == 0 {
                     untilSample = self.latencySampleInterval
                     let start = timer.monotonicNanoseconds()
-                    let decision = limiter.acquire(next, cost: price)
+                    let decision = decide(this)
                     let end = timer.monotonicNanoseconds()
                     _ = tally.latency.record(UInt64(max(0, end - start)))
                     allowed &+= decision.isAllowed ? 1 : 0
                 } else {
-                    allowed &+= limiter.acquire(next, cost: price).isAllowed ? 1 : 0
+                    allowed &+= decide(this).isAllowed ? 1 : 0
                 }
             }
         } while !stop.isRaised
@@ -324,14 +348,12 @@ package enum CellRunner {
     /// is timed. Decisions still due when the stop flag rises are not issued, except the first:
     /// like the closed loop, a thread scheduled only after the stop still measures something.
     @inline(__always)
-    static func openLoop<Limiter: RateLimiter>(
-        _ limiter: Limiter,
+    static func openLoop(
         due: (Int) -> Double,
         stop: StopFlag,
         tally: inout WorkerTally,
-        key: (Int) -> Limiter.Key,
-        cost: (Int) -> Int,
-        countsBacklog: Bool = true
+        countsBacklog: Bool = true,
+        decide: (Int) -> RateLimitDecision
     ) {
         let timer = MonotonicClock()
         var now = timer.monotonicNanoseconds()
@@ -347,7 +369,7 @@ package enum CellRunner {
                 if operation > 0 && stop.isRaised { break schedule }
                 now = timer.monotonicNanoseconds()
             }
-            allowed &+= limiter.acquire(key(operation), cost: cost(operation)).isAllowed ? 1 : 0
+            allowed &+= decide(operation).isAllowed ? 1 : 0
             now = timer.monotonicNanoseconds()
             _ = tally.latency.record(UInt64(max(0, now - dueAt)))
             operation &+= 1
@@ -381,7 +403,8 @@ package enum CellRunner {
         return low
     }
 
-    /// The floor: a clock read and an uncontended compare-and-swap on a word only this thread uses.
+    /// The floor: a clock read (one per 64 decisions on `hot-allow-at`) and an uncontended
+    /// compare-and-swap on a word only this thread uses.
     private static func measureFloor(
         _ cell: CellConfiguration,
         clock: some RateLimitClock
@@ -393,45 +416,66 @@ package enum CellRunner {
         }
         defer { words.deallocate() }
         let base = UInt(bitPattern: words)
+        let readsPerBatch = cell.workload == .hotAllowAt
         let measurement = self.run(cell) { thread, stop, results in
             let word = UnsafeMutableRawPointer(bitPattern: base + UInt(128 * thread))!
                 .assumingMemoryBound(to: Atomic<Int64>.self)
-            let timer = MonotonicClock()
             results.update(thread) { tally in
-                var operation = 0
-                var untilSample = self.latencySampleInterval
-                var expected: Int64 = 0
-                // At least one batch, like the engines' loop (`closedLoop`): a worker scheduled only
-                // after the stop still measures something, so no cell reports 0 ops/s.
-                repeat {
-                    for _ in 0..<self.batch {
-                        operation &+= 1
-                        untilSample &-= 1
-                        let start = untilSample == 0 ? timer.monotonicNanoseconds() : 0
-                        let now = clock.monotonicNanoseconds()
-                        // Relaxed: the word is private; the exchange is the cost being measured.
-                        let (exchanged, current) = word.pointee.compareExchange(
-                            expected: expected,
-                            desired: now,
-                            ordering: .relaxed
-                        )
-                        expected = exchanged ? now : current
-                        if untilSample == 0 {
-                            untilSample = self.latencySampleInterval
-                            _ = tally.latency.record(UInt64(max(0, timer.monotonicNanoseconds() - start)))
-                        }
-                    }
-                } while !stop.isRaised
-                tally.operations = operation
-                tally.allowed = operation
+                // Two loops, each with its reading pattern compiled in: a test per decision would
+                // itself cost the floor a branch.
+                if readsPerBatch {
+                    self.floorLoop(word, clock: clock, readsPerBatch: true, stop: stop, tally: &tally)
+                } else {
+                    self.floorLoop(word, clock: clock, readsPerBatch: false, stop: stop, tally: &tally)
+                }
             }
         }
         return measurement
     }
 
+    /// The floor's loop: compare-and-swap on `word`, with a reading per decision or, on
+    /// `hot-allow-at`, per batch.
+    @inline(__always)
+    private static func floorLoop(
+        _ word: UnsafeMutablePointer<Atomic<Int64>>,
+        clock: some RateLimitClock,
+        readsPerBatch: Bool,
+        stop: StopFlag,
+        tally: inout WorkerTally
+    ) {
+        let timer = MonotonicClock()
+        var operation = 0
+        var untilSample = self.latencySampleInterval
+        var expected: Int64 = 0
+        // At least one batch, like the engines' loop (`closedLoop`): a worker scheduled only
+        // after the stop still measures something, so no cell reports 0 ops/s.
+        repeat {
+            let batchReading = readsPerBatch ? clock.monotonicNanoseconds() : 0
+            for _ in 0..<self.batch {
+                operation &+= 1
+                untilSample &-= 1
+                let start = untilSample == 0 ? timer.monotonicNanoseconds() : 0
+                let now = readsPerBatch ? batchReading : clock.monotonicNanoseconds()
+                // Relaxed: the word is private; the exchange is the cost being measured.
+                let (exchanged, current) = word.pointee.compareExchange(
+                    expected: expected,
+                    desired: now,
+                    ordering: .relaxed
+                )
+                expected = exchanged ? now : current
+                if untilSample == 0 {
+                    untilSample = self.latencySampleInterval
+                    _ = tally.latency.record(UInt64(max(0, timer.monotonicNanoseconds() - start)))
+                }
+            }
+        } while !stop.isRaised
+        tally.operations = operation
+        tally.allowed = operation
+    }
+
     /// Starts the workers, releases them together, samples resident memory while they run, stops
     /// them after the cell's duration and collects their tallies.
-    private static func run(
+    static func run(
         _ cell: CellConfiguration,
         work: @escaping @Sendable (Int, StopFlag, PerThreadResults<WorkerTally>) -> Void
     ) -> RepetitionMeasurement {

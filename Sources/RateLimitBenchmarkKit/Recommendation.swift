@@ -4,7 +4,8 @@
 /// count asked for); for every workload measured, divide each engine's ops/s by the best engine's;
 /// the engine with the highest geometric mean of those ratios wins — it is the one that is never
 /// far from the best. When two engines are within 3 % of each other, the one that uses fewer bytes
-/// per key wins. Reference rows (`floor`, `floor-keyed`, `tutorial`) are never recommended.
+/// per key wins. Reference rows (`floor`, `floor-keyed`, `tutorial`) are never recommended, and
+/// the fast-path workloads (`hot-allow-at`, `hot-allow-handle`) are not counted.
 package struct Recommendation: Codable, Hashable, Sendable {
     /// One workload's figures for the recommended engine.
     package struct Evidence: Codable, Hashable, Sendable {
@@ -49,7 +50,11 @@ package struct Recommendation: Codable, Hashable, Sendable {
             return nil
         }
         let atThreads = candidates.filter { $0.threads == threads }
-        let workloads = Workload.allCases.filter { workload in atThreads.contains { $0.workload == workload } }
+        // The fast-path workloads measure an API besides `acquire(_:cost:)` that only this
+        // package's engines offer: they inform, they do not choose.
+        let workloads = Workload.allCases.filter { workload in
+            !workload.usesFastPaths && atThreads.contains { $0.workload == workload }
+        }
         var best: [Workload: CellResult] = [:]
         for workload in workloads {
             best[workload] = atThreads.filter { $0.workload == workload }.max { $0.opsPerSecond < $1.opsPerSecond }

@@ -6,6 +6,12 @@ package enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConv
     case hotAllow = "hot-allow"
     /// One key whose bucket is always empty: the contended deny path.
     case hotDeny = "hot-deny"
+    /// ``hotAllow`` with one clock reading per 64 decisions, passed to
+    /// `acquire(_:cost:at:)`: a decision without the clock read (``FastPathRateLimiter``).
+    case hotAllowAt = "hot-allow-at"
+    /// ``hotAllow`` through a `BucketHandle`: the engine reads the clock, but neither hashes the
+    /// key nor probes for it (``FastPathRateLimiter``).
+    case hotAllowHandle = "hot-allow-handle"
     /// Integer keys drawn uniformly from `--keys`, all tracked before the clock starts.
     case uniformAllow = "uniform-allow"
     /// Integer keys drawn from a Zipf(1.1) distribution over `--keys`: a few hot clients and a
@@ -21,6 +27,11 @@ package enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConv
     case trace
 
     package var description: String { self.rawValue }
+
+    /// Whether the workload needs an engine's fast paths (``FastPathRateLimiter``).
+    package var usesFastPaths: Bool {
+        self == .hotAllowAt || self == .hotAllowHandle
+    }
 
     /// The workloads that need nothing but the harness: every one but ``trace``.
     package static let standard: [Workload] = Self.allCases.filter { $0 != .trace }

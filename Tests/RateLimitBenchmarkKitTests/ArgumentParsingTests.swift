@@ -42,7 +42,7 @@ struct ArgumentParsingTests {
             try Workload.parseList("hot")
         } throws: { error in
             (error as? ArgumentError)?.description
-                == "unknown value 'hot': allowed values are hot-allow, hot-deny, uniform-allow, zipf-allow, churn, uniform-ip"
+                == "unknown value 'hot': allowed values are hot-allow, hot-deny, hot-allow-at, hot-allow-handle, uniform-allow, zipf-allow, churn, uniform-ip"
         }
     }
 

@@ -30,7 +30,7 @@ struct RunnerTests {
                 let removed = (measurement.evictions ?? 0) + (measurement.expirations ?? 0)
                 #expect(removed > 0, "\(engine) churn removed nothing in \(measurement.operations) inserts")
                 #expect(measurement.allowed == measurement.operations)
-            case .hotAllow, .uniformAllow, .zipfAllow, .uniformIP:
+            case .hotAllow, .hotAllowAt, .hotAllowHandle, .uniformAllow, .zipfAllow, .uniformIP:
                 #expect(
                     measurement.allowed == measurement.operations,
                     "\(engine) \(workload) denied requests on never-dry buckets")

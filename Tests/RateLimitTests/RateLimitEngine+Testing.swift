@@ -17,3 +17,23 @@ extension RateLimiter {
         self.acquire(key, cost: cost)
     }
 }
+
+extension RateLimitEngine {
+    /// The conformance suite for this engine's fast paths.
+    func fastPathConformance<Key: Hashable & Sendable>(
+        path: FastPath,
+        makeKey: @escaping @Sendable (Int) -> Key
+    ) -> RateLimiterConformance<Key> {
+        RateLimiterConformance(engine: "\(self.rawValue) (\(path))", makeKey: makeKey) { policy, maxKeys, clock in
+            let base = try self.make(policy: policy, maxKeys: maxKeys, clock: clock, keyType: Key.self)
+            return fastPathDecisions(base, path: path)
+        }
+    }
+}
+
+/// Opens the engine existential, so that ``FastPathDecisions`` wraps its concrete type.
+func fastPathDecisions<Engine: FastPathRateLimiter>(
+    _ base: Engine, path: FastPath
+) -> any BoundedRateLimiter<Engine.Key> {
+    FastPathDecisions(base, path: path)
+}

@@ -13,10 +13,18 @@ import Synchronization
 public final class ManualClock: RateLimitClock, Sendable {
     @usableFromInline
     let nanoseconds: Atomic<Int64>
+    /// Which clock a ``RateLimitInstant`` was read from: a serial number unique among every
+    /// manual clock of the process, never an address (which a later clock could reuse while an
+    /// instant of this one is still held). Shifted and tagged so that it equals neither the
+    /// monotonic clocks' `1` nor any object's address.
+    let identity: UInt
+    private static let serials = Atomic<UInt>(0)
 
     /// Creates a clock reading zero nanoseconds.
     public init() {
         self.nanoseconds = Atomic(0)
+        // Relaxed: only uniqueness matters.
+        self.identity = Self.serials.wrappingAdd(1, ordering: .relaxed).newValue << 4 | 3
     }
 
     /// The current reading, in nanoseconds.

@@ -117,9 +117,11 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
     /// Starts loading the lines of `hash`'s home slot — its tag and its element — into the cache
     /// before the caller reads the clock and takes the lock, so that the misses overlap both and
     /// the lock is held for less time.
+    /// `slot` (masked to the table) instead of the home slot: a ``BucketHandle``'s hint.
     @inlinable
-    static func prefetch(hash: Int, layout: UnsafeMutablePointer<Atomic<Int>>) {
-        let slot = HashTag.home(HashTag.tag(hash), mask: layout[2].load(ordering: .relaxed))
+    static func prefetch(hash: Int, slot: Int? = nil, layout: UnsafeMutablePointer<Atomic<Int>>) {
+        // The home slot is the tag masked to the table.
+        let slot = (slot ?? Int(HashTag.tag(hash))) & layout[2].load(ordering: .relaxed)
         let tags = layout[0].load(ordering: .relaxed)
         let elements = layout[1].load(ordering: .relaxed)
         crl_prefetch(UnsafeRawPointer(bitPattern: tags &+ slot &* MemoryLayout<UInt32>.stride))
@@ -153,17 +155,48 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
             return self.decide(key, hash: hash, cost: cost, now: now, arithmetic: arithmetic)
         }
         let tag = HashTag.tag(hash)
-        var slot = HashTag.home(tag, mask: self.mask)
-        while self.tags[slot] != 0 {
-            if self.tags[slot] == tag && self.elements[slot].key == key {
-                let outcome = arithmetic.decide(
-                    debt: arithmetic.debt(stored: self.elements[slot].stored, now: nowTicks), cost: cost)
-                if let newDebt = outcome.newDebt {
-                    self.elements[slot].stored = nowTicks &+ newDebt
-                }
-                return outcome.decision
+        let slot = self.find(key, tag: tag, hint: nil)
+        return self.decide(key, tag: tag, at: slot, cost: cost, nowTicks: nowTicks, arithmetic: arithmetic)
+    }
+
+    /// ``decide(_:hash:cost:now:arithmetic:)`` trying `hint` (a ``BucketHandle``'s slot) before
+    /// the key's home slot. A separate copy, so that the plain decision's code stays as it was.
+    @inlinable
+    package mutating func decide(
+        _ key: Key,
+        hash: Int,
+        hint: Int,
+        cost: Int,
+        now: Int64,
+        arithmetic: BucketArithmetic
+    ) -> RateLimitDecision {
+        guard let nowTicks = arithmetic.ticks(at: now, epoch: self.epoch) else {
+            self.rebase(now: now, arithmetic: arithmetic)
+            return self.decide(key, hash: hash, hint: hint, cost: cost, now: now, arithmetic: arithmetic)
+        }
+        let tag = HashTag.tag(hash)
+        let slot = self.find(key, tag: tag, hint: hint)
+        return self.decide(key, tag: tag, at: slot, cost: cost, nowTicks: nowTicks, arithmetic: arithmetic)
+    }
+
+    /// The decision once the probe is done: on the bucket at `slot`, or on an absent key.
+    @inlinable
+    @inline(__always)
+    mutating func decide(
+        _ key: Key,
+        tag: UInt32,
+        at slot: Int?,
+        cost: Int,
+        nowTicks: Int64,
+        arithmetic: BucketArithmetic
+    ) -> RateLimitDecision {
+        if let slot {
+            let outcome = arithmetic.decide(
+                debt: arithmetic.debt(stored: self.elements[slot].stored, now: nowTicks), cost: cost)
+            if let newDebt = outcome.newDebt {
+                self.elements[slot].stored = nowTicks &+ newDebt
             }
-            slot = (slot &+ 1) & self.mask
+            return outcome.decision
         }
         // Absent means full at the floor: full for any reading since the last drop, never full
         // earlier than a dropped bucket was. Only a request that takes tokens creates a bucket:
@@ -174,6 +207,30 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
                 Element(key: key, stored: nowTicks &+ newDebt), tag: tag, nowTicks: nowTicks, arithmetic: arithmetic)
         }
         return outcome.decision
+    }
+
+    /// The slot holding `key`: `hint` first (masked to the table: a hint may come from before a
+    /// growth), then the probe from the tag's home slot. A key sits at one slot at most, so a
+    /// slot whose element has `key` is its slot, however it was found.
+    @inlinable
+    @inline(__always)
+    func find(_ key: Key, tag: UInt32, hint: Int?) -> Int? {
+        if let hint {
+            let slot = hint & self.mask
+            if self.tags[slot] == tag && self.elements[slot].key == key { return slot }
+        }
+        var slot = HashTag.home(tag, mask: self.mask)
+        while self.tags[slot] != 0 {
+            if self.tags[slot] == tag && self.elements[slot].key == key { return slot }
+            slot = (slot &+ 1) & self.mask
+        }
+        return nil
+    }
+
+    /// Where `key` is, or its home slot if it is absent: a ``BucketHandle``'s hint.
+    func slot(of key: Key, hash: Int) -> Int {
+        let tag = HashTag.tag(hash)
+        return self.find(key, tag: tag, hint: nil) ?? HashTag.home(tag, mask: self.mask)
     }
 
     // The slow paths below are `@inlinable` too: a generic method that is not inlinable runs

@@ -90,10 +90,13 @@ extension LockedShards where State: ~Copyable {
     /// One decision of a lock-per-shard engine (``MutexRateLimiter``, ``ShardedRateLimiter``):
     /// the clock is read outside the lock, to keep the critical section short; the table never
     /// lets a stale reading move a bucket's time backwards.
+    ///
+    /// - Parameter hint: A slot to try before the key's home slot (a ``BucketHandle``'s).
     @inlinable
     func decide<Key>(
         _ key: Key,
         hash: Int,
+        hint: Int? = nil,
         shard: Int,
         cost: Int,
         clock: ClockSource,
@@ -101,11 +104,31 @@ extension LockedShards where State: ~Copyable {
     ) -> RateLimitDecision where State == BucketTable<Key> {
         // `layout` never changes after initialisation: reading it without the lock races with
         // nothing.
-        BucketTable<Key>.prefetch(hash: hash, layout: self.state(shard).pointee.layout)
+        BucketTable<Key>.prefetch(hash: hash, slot: hint, layout: self.state(shard).pointee.layout)
         let now = clock.now()
+        return self.decide(key, hash: hash, hint: hint, shard: shard, cost: cost, now: now, arithmetic: arithmetic)
+    }
+
+    /// One decision at `now`, a reading taken before: the lock, the table's decision.
+    @inlinable
+    func decide<Key>(
+        _ key: Key,
+        hash: Int,
+        hint: Int? = nil,
+        shard: Int,
+        cost: Int,
+        now: Int64,
+        arithmetic: BucketArithmetic
+    ) -> RateLimitDecision where State == BucketTable<Key> {
         Interleaving.reach(.clockRead)
         return self.withLock(shard) { table in
-            table.decide(key, hash: hash, cost: cost, now: now, arithmetic: arithmetic)
+            // Inlined into each engine with `hint` a constant `nil` or a handle's slot: the
+            // branch folds away.
+            if let hint {
+                table.decide(key, hash: hash, hint: hint, cost: cost, now: now, arithmetic: arithmetic)
+            } else {
+                table.decide(key, hash: hash, cost: cost, now: now, arithmetic: arithmetic)
+            }
         }
     }
 }

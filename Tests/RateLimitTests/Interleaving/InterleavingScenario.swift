@@ -27,10 +27,13 @@ struct InterleavingScenario: Sendable, CustomStringConvertible {
     /// all; under TSan the light ones show the hooks and the explorer race-free, and TSan adds
     /// nothing else to a run in which one thread moves at a time.
     var heavy = false
+    /// Whether every decision goes through the engine's handles (``FastPathDecisions``), a
+    /// handle made at a key's first decision and kept for the scenario.
+    var decidesThroughHandles = false
     /// The interleaving the scenario exists for: at least one schedule must show it.
     var witness: @Sendable (History, [String]) -> Bool
 
-    var description: String { "\(self.engine): \(self.name)" }
+    var description: String { "\(self.engine)\(self.decidesThroughHandles ? " (handles)" : ""): \(self.name)" }
 
     /// The scenario's keys by id. Made once per exploration: a key's hash input is searched for.
     func probeKeys() -> [Int: ProbeKey] {
@@ -41,11 +44,12 @@ struct InterleavingScenario: Sendable, CustomStringConvertible {
     func makeLimiter() throws -> any BoundedRateLimiter<ProbeKey> {
         // The scenarios pin the shard count (the registry builds the default one); every other
         // engine comes from the registry, so a new engine is explored without an edit here.
-        if self.engine == .sharded {
-            return try ShardedRateLimiter(
+        let engine: any FastPathRateLimiter<ProbeKey> =
+            self.engine == .sharded
+            ? try ShardedRateLimiter(
                 policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock(), shards: self.shards)
-        }
-        return try self.engine.make(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
+            : try self.engine.make(policy: self.policy, maxKeys: self.maxKeys, clock: ExplorerClock())
+        return self.decidesThroughHandles ? fastPathDecisions(engine, path: .handles) : engine
     }
 
     /// The shard of a key: the low bits of its hash (see `ShardedRateLimiter`).

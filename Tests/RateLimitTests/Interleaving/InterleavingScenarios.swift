@@ -183,6 +183,14 @@ extension InterleavingScenario {
         )
     }
 
+    /// The scenario with every decision through a handle kept per key: a stale hint meets the
+    /// same eviction, shift or growth.
+    func throughHandles() -> Self {
+        var scenario = self
+        scenario.decidesThroughHandles = true
+        return scenario
+    }
+
     func markedHeavy() -> Self {
         var scenario = self
         scenario.heavy = true
@@ -274,5 +282,9 @@ extension InterleavingScenario {
         .staleAndFreshOnOneKey(.atomic, .stepped),
         .twoWritersFullTable(.atomic),
         .twoWritersFullTable(.mutex),
+        .readerRacesEviction(.atomic).throughHandles(),
+        .backwardShiftHidesKey(.atomic).throughHandles(),
+        .growWhileReading(.atomic).throughHandles().markedHeavy(),
+        .staleReaderMeetsDrop(.mutex, .smooth).throughHandles(),
     ]
 }
