@@ -1,7 +1,7 @@
 /// A key prepared for repeated decisions on one engine: its hash, and where its bucket was.
 ///
 /// Made by ``FastPathRateLimiter/handle(for:)``; a decision through it
-/// (``FastPathRateLimiter/acquire(_:cost:at:)-(BucketHandle<Key>,_,_)``) skips hashing the key and,
+/// (``FastPathRateLimiter/acquire(_:cost:at:)-(BucketHandle<Self.Key>,_,_)``) skips hashing the key and,
 /// while the bucket stays where it was, the probe. It is always answered exactly like a decision
 /// on its key: the engine checks that the slot it remembers still holds a bucket of that key
 /// (compares the keys, as any lookup does) and otherwise looks the key up as usual. A handle

@@ -7,10 +7,10 @@ package enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConv
     /// One key whose bucket is always empty: the contended deny path.
     case hotDeny = "hot-deny"
     /// ``hotAllow`` with one clock reading per 64 decisions, passed to
-    /// `acquire(_:cost:at:)`: a decision without the clock read (``FastPathRateLimiter``).
+    /// `acquire(_:cost:at:)`: a decision without the clock read (`FastPathRateLimiter`).
     case hotAllowAt = "hot-allow-at"
     /// ``hotAllow`` through a `BucketHandle`: the engine reads the clock, but neither hashes the
-    /// key nor probes for it (``FastPathRateLimiter``).
+    /// key nor probes for it (`FastPathRateLimiter`).
     case hotAllowHandle = "hot-allow-handle"
     /// Integer keys drawn uniformly from `--keys`, all tracked before the clock starts.
     case uniformAllow = "uniform-allow"
@@ -28,7 +28,7 @@ package enum Workload: String, CaseIterable, Codable, Sendable, CustomStringConv
 
     package var description: String { self.rawValue }
 
-    /// Whether the workload needs an engine's fast paths (``FastPathRateLimiter``).
+    /// Whether the workload needs an engine's fast paths (`FastPathRateLimiter`).
     package var usesFastPaths: Bool {
         self == .hotAllowAt || self == .hotAllowHandle
     }

@@ -1,7 +1,7 @@
 import RateLimit
 import Synchronization
 
-/// An engine's fast paths (``FastPathRateLimiter``) behind its plain `acquire`, so that the whole
+/// An engine's fast paths (`FastPathRateLimiter`) behind its plain `acquire`, so that the whole
 /// conformance suite — scenarios on scripted clocks, contention, eviction — runs through them:
 ///
 /// ```swift

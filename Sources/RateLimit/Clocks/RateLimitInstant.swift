@@ -3,7 +3,7 @@
 /// Reading the clock is most of what a decision on a cached key costs (about 25 ns of ~35 ns with
 /// ``MonotonicClock``). A caller that decides many times in a short span — a batch of requests,
 /// one event-loop tick — reads it once with ``FastPathRateLimiter/now()`` and passes the reading to
-/// ``FastPathRateLimiter/acquire(_:cost:at:)``.
+/// ``FastPathRateLimiter/acquire(_:cost:at:)-(Self.Key,_,_)``.
 ///
 /// An instant is a reading like any other: engines never let a bucket's time move backwards, so an
 /// instant older than one another decision already used makes a decision stricter, never more

@@ -5,7 +5,7 @@ extension AtomicRateLimiter: FastPathRateLimiter {
         self.clock.instant()
     }
 
-    /// - Complexity: O(1) expected: ``acquire(_:cost:)`` without the clock read.
+    /// - Complexity: O(1) expected: `acquire(_:cost:)` without the clock read.
     @inlinable
     public func acquire(_ key: Key, cost: Int, at now: RateLimitInstant) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
@@ -34,7 +34,7 @@ extension AtomicRateLimiter: FastPathRateLimiter {
         return self.decide(handle, cost: cost, now: self.clock.now())
     }
 
-    /// - Complexity: O(1), as ``acquire(_:cost:)-(BucketHandle<Key>,_)`` without the clock read.
+    /// - Complexity: O(1), as `acquire(_:cost:)` with a handle, without the clock read.
     @inlinable
     public func acquire(_ handle: BucketHandle<Key>, cost: Int, at now: RateLimitInstant) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }

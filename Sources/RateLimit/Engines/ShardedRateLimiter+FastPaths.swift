@@ -5,7 +5,7 @@ extension ShardedRateLimiter: FastPathRateLimiter {
         self.clock.instant()
     }
 
-    /// - Complexity: O(1) expected, under one shard's lock: acquire(_:cost:) without the clock read.
+    /// - Complexity: O(1) expected, under one shard's lock: `acquire(_:cost:)` without the clock read.
     @inlinable
     public func acquire(_ key: Key, cost: Int, at now: RateLimitInstant) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
@@ -33,7 +33,7 @@ extension ShardedRateLimiter: FastPathRateLimiter {
             clock: self.clock, arithmetic: self.arithmetic)
     }
 
-    /// - Complexity: O(1), as acquire(_:cost:)-(BucketHandle<Key>,_) without the clock read.
+    /// - Complexity: O(1), as `acquire(_:cost:)` with a handle, without the clock read.
     @inlinable
     public func acquire(_ handle: BucketHandle<Key>, cost: Int, at now: RateLimitInstant) -> RateLimitDecision {
         if cost < 0 { negativeCost(cost) }
