@@ -48,6 +48,7 @@ let package = Package(
             name: "RateLimitHummingbird",
             dependencies: [
                 "RateLimit",
+                "CRateLimitShims",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -81,7 +81,8 @@ enum DemoApplication {
                     key: .remoteAddress(trustedProxies: configuration.trustedProxies),
                     exemptPaths: Self.exemptPaths,
                     headers: configuration.headerStyle,
-                    metricsFactory: Self.metricsFactory(registry)
+                    metricsFactory: Self.metricsFactory(registry),
+                    decisionTiming: configuration.decisionTiming
                 )
             )
         }

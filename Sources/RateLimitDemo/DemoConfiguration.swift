@@ -11,6 +11,8 @@ struct DemoConfiguration: Sendable {
     /// The bucket policy; `nil` only with ``DemoEngine/none``.
     var policy: BucketPolicy?
     var headerStyle = RateLimitHeaderStyle.both
+    /// Which decisions the decision timer records.
+    var decisionTiming = DecisionTiming.automatic
     var trustedProxies = TrustedProxies.none
     var logLevel = Logger.Level.info
     /// The Redis server that holds the buckets instead of an in-memory engine, so that several
@@ -86,6 +88,14 @@ struct DemoCommand: ParsableCommand {
     var headers = "both"
 
     @Option(
+        help: """
+            Which decisions ratelimit_decision_duration_seconds times: automatic (every Redis decision, \
+            one in 64 per thread in memory), all, off, or N for one in N (a power of two).
+            """
+    )
+    var decisionTiming = "automatic"
+
+    @Option(
         name: .customLong("trusted-proxy"),
         help:
             "A proxy address or CIDR block (such as 10.0.0.0/8 or ::1) whose forwarding header names the client. Repeatable."
@@ -135,6 +145,19 @@ struct DemoCommand: ParsableCommand {
             throw Self.invalid("--headers", self.headers, allowed: "one of legacy, ietf, both, none")
         }
         configuration.headerStyle = style
+
+        switch self.decisionTiming {
+        case "automatic": configuration.decisionTiming = .automatic
+        case "all": configuration.decisionTiming = .all
+        case "off": configuration.decisionTiming = .off
+        default:
+            guard let period = Int(self.decisionTiming), let timing = try? DecisionTiming.oneIn(period) else {
+                throw Self.invalid(
+                    "--decision-timing", self.decisionTiming,
+                    allowed: "automatic, all, off, or a power of two in 1...65536")
+            }
+            configuration.decisionTiming = timing
+        }
 
         guard let header = TrustedProxies.ForwardingHeader(rawValue: self.forwardingHeader) else {
             throw Self.invalid("--forwarding-header", self.forwardingHeader, allowed: "x-forwarded-for or forwarded")

@@ -46,6 +46,7 @@ do {
                 "\(configuration.redisURL == nil ? configuration.engine.rawValue : "redis (\(configuration.redisFailure) when unreachable)")",
             "policy": "\(configuration.policy.map(\.description) ?? "none")",
             "headers": "\(configuration.headerStyle)",
+            "decision_timing": "\(configuration.decisionTiming)",
             "trusted_proxies": "\(configuration.trustedProxies)",
         ]
     )

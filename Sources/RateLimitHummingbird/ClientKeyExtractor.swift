@@ -106,9 +106,16 @@ extension ClientKeyExtractor where Context: RemoteAddressRequestContext {
 
     private static func remoteAddress(trustedProxies: TrustedProxies, validIPv6PrefixLength: Int) -> Self {
         Self { request, context in
-            guard let socketAddress = context.remoteAddress, let peer = IPAddress(socketAddress),
-                let client = trustedProxies.clientAddress(peer: peer, headers: request.headers)
-            else { return nil }
+            guard let socketAddress = context.remoteAddress, let peer = IPAddress(socketAddress) else { return nil }
+            // Without trusted proxies the headers are not even copied: this runs on every request.
+            let client: IPAddress
+            if trustedProxies.networks.isEmpty {
+                client = peer
+            } else if let forwarded = trustedProxies.clientAddress(peer: peer, headers: request.headers) {
+                client = forwarded
+            } else {
+                return nil
+            }
             return .address(client.embeddedIPv4 ?? client.masked(toPrefixLength: validIPv6PrefixLength))
         }
     }

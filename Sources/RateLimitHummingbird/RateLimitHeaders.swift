@@ -73,36 +73,88 @@ struct RateLimitHeaders: Sendable {
     /// to its limit. IETF fields are lists, so each policy appends its own member.
     ///
     /// Runs on every response, so it appends rather than assigns (assigning scans for fields to
-    /// replace) and renders each number once.
+    /// replace), writes each number's digits straight into its value (no `String` interpolation
+    /// or intermediate strings), and allocates at most once: for the `RateLimit` value, when it is
+    /// longer than the 15 bytes a `String` holds inline.
     func write(_ decision: RateLimitDecision, to fields: inout HTTPFields) {
         guard self.style != .none else { return }
         // One reallocation instead of one per appended field.
         fields.reserveCapacity(fields.count + (self.style.includesLegacy ? 3 : 0) + (self.style.includesIETF ? 2 : 0))
-        let remaining = String(decision.remaining)
-        let reset = String(Self.seconds(roundingUp: decision.resetAfterNanoseconds))
+        let remaining = Int64(decision.remaining)
+        let reset = Self.seconds(roundingUp: decision.resetAfterNanoseconds)
         if self.style.includesLegacy {
             if !fields.contains(.xRateLimitRemaining) {
                 fields.append(self.limitField)
-                fields.append(HTTPField(name: .xRateLimitRemaining, value: remaining))
-                fields.append(HTTPField(name: .xRateLimitReset, value: reset))
+                fields.append(HTTPField(name: .xRateLimitRemaining, value: Self.decimal(remaining)))
+                fields.append(HTTPField(name: .xRateLimitReset, value: Self.decimal(reset)))
             } else if let existing = fields[.xRateLimitRemaining].flatMap({ Int($0) }), existing <= decision.remaining {
                 // Keep the inner, stricter policy's headers.
             } else {
                 fields[self.limitField.name] = self.limitField.value
-                fields[.xRateLimitRemaining] = remaining
-                fields[.xRateLimitReset] = reset
+                fields[.xRateLimitRemaining] = Self.decimal(remaining)
+                fields[.xRateLimitReset] = Self.decimal(reset)
             }
         }
         if self.style.includesIETF {
             fields.append(self.policyField)
-            var state = self.policyItem
-            state.reserveCapacity(self.policyItem.utf8.count + remaining.utf8.count + reset.utf8.count + 6)
-            state += ";r="
-            state += remaining
-            state += ";t="
-            state += reset
-            fields.append(HTTPField(name: .rateLimit, value: state))
+            fields.append(HTTPField(name: .rateLimit, value: self.stateValue(remaining: remaining, reset: reset)))
         }
+    }
+
+    /// The `RateLimit` member: `"name";r=remaining;t=reset`, built in one buffer.
+    func stateValue(remaining: Int64, reset: Int64) -> String {
+        let item = self.policyItem.utf8
+        let remainingDigits = Self.digitCount(remaining)
+        let resetDigits = Self.digitCount(reset)
+        return String(unsafeUninitializedCapacity: item.count + 6 + remainingDigits + resetDigits) { buffer in
+            var end = buffer.initialize(fromContentsOf: item)
+            for byte in ";r=".utf8 {
+                buffer[end] = byte
+                end += 1
+            }
+            end = Self.writeDecimal(remaining, digits: remainingDigits, into: buffer, at: end)
+            for byte in ";t=".utf8 {
+                buffer[end] = byte
+                end += 1
+            }
+            return Self.writeDecimal(reset, digits: resetDigits, into: buffer, at: end)
+        }
+    }
+
+    /// `value` in decimal; a negative value (which no decision reports) is written as 0. Up to 15
+    /// digits the string is stored inline, without allocating.
+    static func decimal(_ value: Int64) -> String {
+        let digits = Self.digitCount(value)
+        return String(unsafeUninitializedCapacity: digits) { buffer in
+            Self.writeDecimal(value, digits: digits, into: buffer, at: 0)
+        }
+    }
+
+    /// Digits in `value` (at least 1; a negative value counts as 0).
+    static func digitCount(_ value: Int64) -> Int {
+        var count = 1
+        var rest = max(value, 0) / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        return count
+    }
+
+    /// Writes `value`'s `digits` digits (its ``digitCount(_:)``) into `buffer` from `start`;
+    /// returns the end.
+    static func writeDecimal(
+        _ value: Int64, digits: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int
+    ) -> Int {
+        let end = start + digits
+        var rest = UInt64(max(value, 0))
+        var index = end
+        repeat {
+            index -= 1
+            buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        } while rest > 0
+        return end
     }
 
     /// `Retry-After` for a denied decision: whole seconds, rounded up, at least 1; `nil` when

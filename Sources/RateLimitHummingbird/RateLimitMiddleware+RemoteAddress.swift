@@ -6,7 +6,7 @@ public import RateLimit
 extension RateLimitMiddleware where Context: RemoteAddressRequestContext {
     /// Creates a rate-limit middleware that keys clients by IP address by default.
     ///
-    /// See ``init(limiter:name:key:unidentifiedClients:exemptPaths:headers:deniedLogLevel:allowedLogLevel:metricsFactory:cost:)``
+    /// See ``init(limiter:name:key:unidentifiedClients:exemptPaths:headers:deniedLogLevel:allowedLogLevel:metricsFactory:decisionTiming:cost:)``
     /// for the parameters; `key` defaults to ``ClientKeyExtractor/remoteAddress`` (the
     /// connection's address, IPv6 by /64, no trusted proxies).
     @_disfavoredOverload
@@ -20,6 +20,7 @@ extension RateLimitMiddleware where Context: RemoteAddressRequestContext {
         deniedLogLevel: Logger.Level? = .info,
         allowedLogLevel: Logger.Level? = nil,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        decisionTiming: DecisionTiming = .automatic,
         cost: (@Sendable (Request, Context) -> Int)? = nil
     ) throws(RateLimitError) {
         // Swift has no default argument that depends on a constraint, hence this overload. It is
@@ -35,6 +36,7 @@ extension RateLimitMiddleware where Context: RemoteAddressRequestContext {
             deniedLogLevel: deniedLogLevel,
             allowedLogLevel: allowedLogLevel,
             metricsFactory: metricsFactory,
+            decisionTiming: decisionTiming,
             cost: cost
         )
     }

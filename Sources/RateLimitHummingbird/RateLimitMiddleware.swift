@@ -50,24 +50,22 @@ public import RateLimit
 /// Denials are logged at `deniedLogLevel` (`info` by default, `nil` for none), allowed requests
 /// at `allowedLogLevel` (`nil` by default), through the request's logger. Counters and a timer
 /// go to `metricsFactory`: `ratelimit_requests_total{policy, outcome}` with outcome `allowed`,
-/// `denied`, `rejected` or `error`, and `ratelimit_decision_duration_seconds{policy}`.
+/// `denied`, `rejected` or `error`, and `ratelimit_decision_duration_seconds{policy}`, which
+/// times the decisions that ``DecisionTiming`` picks.
+///
+/// ## Cost
+/// An in-memory engine is called synchronously and reads its clock once per request; the
+/// header values that do not depend on the decision are rendered once. `HTTPOverheadProbe`
+/// measures the middleware's in-process cost per request (see `Benchmarks/http/run.sh`).
 public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The policy's name in headers, logs and metrics.
-    public let name: String
+    public var name: String { self.settings.name }
     /// The limiter deciding for this middleware.
-    public var limiter: any AsyncRateLimiter<ClientKey> { self.decider.limiter }
+    public var limiter: any AsyncRateLimiter<ClientKey> { self.settings.decider.limiter }
 
-    /// The limiter, kept once, in the form that is fastest to call.
-    private let decider: MiddlewareLimiter
-    private let key: ClientKeyExtractor<Context>
-    private let unidentifiedClients: UnidentifiedClientPolicy
-    /// Substrings, so that a request path is looked up without copying it.
-    private let exemptPaths: Set<Substring>
-    private let cost: (@Sendable (Request, Context) -> Int)?
-    private let headers: RateLimitHeaders
-    private let deniedLogLevel: Logger.Level?
-    private let allowedLogLevel: Logger.Level?
-    private let metrics: RateLimitMetrics
+    /// Everything the middleware was configured with, in one object: Hummingbird copies the
+    /// middleware into each request's frame, and a copy is then one retain, not ten.
+    private let settings: Settings
 
     /// Creates a rate-limit middleware.
     ///
@@ -86,6 +84,7 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     ///   - allowedLogLevel: The level to log allowed requests at, or `nil` (the default) for none.
     ///   - metricsFactory: Where counters and timers go. Defaults to the factory bootstrapped
     ///     when the middleware is created, so bootstrap `MetricsSystem` first.
+    ///   - decisionTiming: Which decisions the decision timer records; see ``DecisionTiming``.
     ///   - cost: Tokens a request takes; 1 when `nil`. `0` checks without taking. A negative
     ///     result is a bug: the request is answered `500` and the error logged.
     /// - Throws: `RateLimitError.Code.invalidConfiguration` naming the value for an
@@ -100,6 +99,7 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         deniedLogLevel: Logger.Level? = .info,
         allowedLogLevel: Logger.Level? = nil,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        decisionTiming: DecisionTiming = .automatic,
         cost: (@Sendable (Request, Context) -> Int)? = nil
     ) throws(RateLimitError) {
         guard RateLimitHeaders.isValidPolicyName(name) else {
@@ -117,16 +117,20 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
                     + #"must start with "/" and not end with one, such as "/health""#
             )
         }
-        self.decider = MiddlewareLimiter(limiter)
-        self.name = name
-        self.key = key
-        self.unidentifiedClients = unidentifiedClients
-        self.exemptPaths = Set(exemptPaths.map { $0[...] })
-        self.cost = cost
-        self.headers = try RateLimitHeaders(style: headers, policyName: name, policy: limiter.policy)
-        self.deniedLogLevel = deniedLogLevel
-        self.allowedLogLevel = allowedLogLevel
-        self.metrics = RateLimitMetrics(policyName: name, factory: metricsFactory)
+        let decider = MiddlewareLimiter(limiter)
+        self.settings = Settings(
+            name: name,
+            decider: decider,
+            key: key,
+            unidentifiedClients: unidentifiedClients,
+            exemptPaths: ExemptPaths(exemptPaths),
+            cost: cost,
+            headers: try RateLimitHeaders(style: headers, policyName: name, policy: limiter.policy),
+            deniedLogLevel: deniedLogLevel,
+            allowedLogLevel: allowedLogLevel,
+            metrics: RateLimitMetrics(policyName: name, factory: metricsFactory),
+            timing: decisionTiming.resolved(synchronousLimiter: decider.isSynchronous)
+        )
     }
 
     /// Takes the request's cost from its client's bucket and calls `next` if the bucket held
@@ -137,43 +141,44 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if self.isExempt(request, context: context) {
+        let settings = self.settings
+        if settings.exemptPaths.contains(request, context: context) {
             return try await next(request, context)
         }
         let key: ClientKey
-        switch self.clientKey(for: request, context: context) {
-        case .identified(let found): key = found
-        case .rejected(let status): return self.rejectUnidentified(status, context: context)
+        if let found = settings.key.key(for: request, context: context) {
+            key = found
+        } else if case .reject(let status) = settings.unidentifiedClients.action {
+            return settings.rejectUnidentified(status, context: context)
+        } else {
+            key = .unidentified
         }
-        let cost = self.cost?(request, context) ?? 1
+        let cost = settings.cost?(request, context) ?? 1
         // Checked here as well as by the engines, so that a limiter written elsewhere cannot
         // turn a bug in the cost closure into a refund of tokens.
         guard cost >= 0 else {
-            return self.rejectInvalidCost(cost, context: context)
+            return settings.rejectInvalidCost(cost, context: context)
         }
 
         let decision: RateLimitDecision
-        let start = MonotonicClock().monotonicNanoseconds()
         do {
-            decision = try await self.decider.acquire(key, cost: cost)
+            decision = try await settings.decide(key, cost: cost)
         } catch let error as CancellationError {
             throw error
         } catch {
-            return self.answerLimiterFailure(error, context: context)
+            return settings.answerLimiterFailure(error, context: context)
         }
-        self.metrics.decisionDuration.recordNanoseconds(MonotonicClock().monotonicNanoseconds() - start)
-
         guard decision.isAllowed else {
-            return self.deny(decision, key: key, cost: cost, context: context)
+            return settings.deny(decision, key: key, cost: cost, context: context)
         }
-        self.recordAllowed(decision, key: key, context: context)
+        settings.recordAllowed(decision, key: key, context: context)
         var response: Response
         do {
             response = try await next(request, context)
-        } catch let error as any HTTPResponseError where self.headers.style != .none {
-            throw ErrorWithRateLimitHeaders(original: error, decision: decision, headers: self.headers)
+        } catch let error as any HTTPResponseError where settings.headers.style != .none {
+            throw ErrorWithRateLimitHeaders(original: error, decision: decision, headers: settings.headers)
         }
-        self.headers.write(decision, to: &response.headers)
+        settings.headers.write(decision, to: &response.headers)
         return response
     }
 }
@@ -181,98 +186,130 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 // MARK: The steps of `handle`
 
 extension RateLimitMiddleware {
-    /// Who a request's bucket belongs to, or the status that refuses an unidentified client.
-    private enum ClientLookup {
-        case identified(ClientKey)
-        case rejected(HTTPResponse.Status)
-    }
+    /// The middleware's configuration and the steps of `handle` that use it.
+    private final class Settings: Sendable {
+        let name: String
+        /// The limiter, kept once, in the form that is fastest to call.
+        let decider: MiddlewareLimiter
+        let key: ClientKeyExtractor<Context>
+        let unidentifiedClients: UnidentifiedClientPolicy
+        let exemptPaths: ExemptPaths
+        let cost: (@Sendable (Request, Context) -> Int)?
+        let headers: RateLimitHeaders
+        let deniedLogLevel: Logger.Level?
+        let allowedLogLevel: Logger.Level?
+        let metrics: RateLimitMetrics
+        /// Resolved: never ``DecisionTiming/automatic``.
+        let timing: DecisionTiming
 
-    private func isExempt(_ request: Request, context: Context) -> Bool {
-        guard !self.exemptPaths.isEmpty else { return false }
-        // The raw request target, less the query and one trailing slash: sliced on UTF-8
-        // indices, without a copy or grapheme breaking.
-        var path = request.head.path?[...] ?? "/"
-        if let query = path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
-            path = path[..<query]
+        init(
+            name: String,
+            decider: MiddlewareLimiter,
+            key: ClientKeyExtractor<Context>,
+            unidentifiedClients: UnidentifiedClientPolicy,
+            exemptPaths: ExemptPaths,
+            cost: (@Sendable (Request, Context) -> Int)?,
+            headers: RateLimitHeaders,
+            deniedLogLevel: Logger.Level?,
+            allowedLogLevel: Logger.Level?,
+            metrics: RateLimitMetrics,
+            timing: DecisionTiming
+        ) {
+            self.name = name
+            self.decider = decider
+            self.key = key
+            self.unidentifiedClients = unidentifiedClients
+            self.exemptPaths = exemptPaths
+            self.cost = cost
+            self.headers = headers
+            self.deniedLogLevel = deniedLogLevel
+            self.allowedLogLevel = allowedLogLevel
+            self.metrics = metrics
+            self.timing = timing
         }
-        if path.utf8.count > 1, path.utf8.last == UInt8(ascii: "/") {
-            path = path[..<path.utf8.index(before: path.endIndex)]
-        }
-        if self.exemptPaths.contains(path) { return true }
-        return context.endpointPath.map { self.exemptPaths.contains($0[...]) } ?? false
-    }
 
-    private func clientKey(for request: Request, context: Context) -> ClientLookup {
-        if let key = self.key.key(for: request, context: context) {
-            return .identified(key)
+        /// Takes `cost` tokens from `key`'s bucket, timing the decision when ``timing`` picks it.
+        ///
+        /// An in-memory engine is called without `await`: a synchronous call through the
+        /// existential costs a third of an asynchronous one, and every request pays it.
+        @inline(__always)
+        func decide(_ key: ClientKey, cost: Int) async throws -> RateLimitDecision {
+            let timed = self.timing.timesNextDecision()
+            let start = timed ? MonotonicClock().monotonicNanoseconds() : 0
+            let decision: RateLimitDecision
+            if let decided = self.decider.acquireSynchronously(key, cost: cost) {
+                decision = decided
+            } else {
+                decision = try await self.decider.limiter.acquire(key, cost: cost)
+            }
+            if timed {
+                self.metrics.decisionDuration.recordNanoseconds(MonotonicClock().monotonicNanoseconds() - start)
+            }
+            return decision
         }
-        switch self.unidentifiedClients.action {
-        case .sharedBucket: return .identified(.unidentified)
-        case .reject(let status): return .rejected(status)
-        }
-    }
 
-    private func rejectUnidentified(_ status: HTTPResponse.Status, context: Context) -> Response {
-        self.metrics.rejected.increment()
-        if let level = self.deniedLogLevel {
-            context.logger.log(
-                level: level,
-                "Rejected request: no client key",
-                metadata: ["ratelimit.policy": "\(self.name)"]
+        func rejectUnidentified(_ status: HTTPResponse.Status, context: Context) -> Response {
+            self.metrics.rejected.increment()
+            if let level = self.deniedLogLevel {
+                context.logger.log(
+                    level: level,
+                    "Rejected request: no client key",
+                    metadata: ["ratelimit.policy": "\(self.name)"]
+                )
+            }
+            return RateLimitResponses.unidentified(status)
+        }
+
+        func rejectInvalidCost(_ cost: Int, context: Context) -> Response {
+            self.metrics.errors.increment()
+            let error = RateLimitError.invalidCost(cost, capacity: self.decider.policy.capacity)
+            context.logger.error(
+                "Rate-limit cost closure returned an invalid cost",
+                metadata: ["ratelimit.policy": "\(self.name)", "ratelimit.cost": "\(cost)", "error": "\(error)"]
             )
+            return RateLimitResponses.failure(.internalServerError)
         }
-        return RateLimitResponses.unidentified(status)
-    }
 
-    private func rejectInvalidCost(_ cost: Int, context: Context) -> Response {
-        self.metrics.errors.increment()
-        let error = RateLimitError.invalidCost(cost, capacity: self.decider.policy.capacity)
-        context.logger.error(
-            "Rate-limit cost closure returned an invalid cost",
-            metadata: ["ratelimit.policy": "\(self.name)", "ratelimit.cost": "\(cost)", "error": "\(error)"]
-        )
-        return RateLimitResponses.failure(.internalServerError)
-    }
-
-    private func answerLimiterFailure(_ error: any Error, context: Context) -> Response {
-        self.metrics.errors.increment()
-        context.logger.error(
-            "Rate limiter failed", metadata: ["ratelimit.policy": "\(self.name)", "error": "\(error)"])
-        return RateLimitResponses.failure(.serviceUnavailable)
-    }
-
-    private func deny(_ decision: RateLimitDecision, key: ClientKey, cost: Int, context: Context) -> Response {
-        self.metrics.denied.increment()
-        let retryAfter = RateLimitHeaders.retryAfterSeconds(decision)
-        if let level = self.deniedLogLevel {
-            context.logger.log(
-                level: level,
-                "Rate limit exceeded",
-                metadata: [
-                    "ratelimit.policy": "\(self.name)",
-                    "ratelimit.client": "\(key)",
-                    "ratelimit.cost": "\(cost)",
-                    "ratelimit.retry_after": "\(retryAfter.map(String.init) ?? "never")",
-                ]
-            )
+        func answerLimiterFailure(_ error: any Error, context: Context) -> Response {
+            self.metrics.errors.increment()
+            context.logger.error(
+                "Rate limiter failed", metadata: ["ratelimit.policy": "\(self.name)", "error": "\(error)"])
+            return RateLimitResponses.failure(.serviceUnavailable)
         }
-        var response = RateLimitResponses.tooManyRequests(retryAfterSeconds: retryAfter)
-        self.headers.write(decision, to: &response.headers)
-        return response
-    }
 
-    private func recordAllowed(_ decision: RateLimitDecision, key: ClientKey, context: Context) {
-        self.metrics.allowed.increment()
-        if let level = self.allowedLogLevel {
-            context.logger.log(
-                level: level,
-                "Rate limit allowed request",
-                metadata: [
-                    "ratelimit.policy": "\(self.name)",
-                    "ratelimit.client": "\(key)",
-                    "ratelimit.remaining": "\(decision.remaining)",
-                ]
-            )
+        func deny(_ decision: RateLimitDecision, key: ClientKey, cost: Int, context: Context) -> Response {
+            self.metrics.denied.increment()
+            let retryAfter = RateLimitHeaders.retryAfterSeconds(decision)
+            if let level = self.deniedLogLevel {
+                context.logger.log(
+                    level: level,
+                    "Rate limit exceeded",
+                    metadata: [
+                        "ratelimit.policy": "\(self.name)",
+                        "ratelimit.client": "\(key)",
+                        "ratelimit.cost": "\(cost)",
+                        "ratelimit.retry_after": "\(retryAfter.map(String.init) ?? "never")",
+                    ]
+                )
+            }
+            var response = RateLimitResponses.tooManyRequests(retryAfterSeconds: retryAfter)
+            self.headers.write(decision, to: &response.headers)
+            return response
+        }
+
+        func recordAllowed(_ decision: RateLimitDecision, key: ClientKey, context: Context) {
+            self.metrics.allowed.increment()
+            if let level = self.allowedLogLevel {
+                context.logger.log(
+                    level: level,
+                    "Rate limit allowed request",
+                    metadata: [
+                        "ratelimit.policy": "\(self.name)",
+                        "ratelimit.client": "\(key)",
+                        "ratelimit.remaining": "\(decision.remaining)",
+                    ]
+                )
+            }
         }
     }
 }

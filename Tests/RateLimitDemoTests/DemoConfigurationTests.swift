@@ -27,6 +27,7 @@ struct DemoConfigurationTests {
         #expect(configuration.headerStyle == .both)
         #expect(configuration.trustedProxies == .none)
         #expect(configuration.logLevel == .info)
+        #expect(configuration.decisionTiming == .automatic)
     }
 
     @Test("Every flag is read")
@@ -34,7 +35,7 @@ struct DemoConfigurationTests {
         let configuration = try DemoConfiguration.parse([
             "--host", "0.0.0.0", "--port", "9000", "--engine", "sharded", "--capacity", "100", "--refill", "5",
             "--interval", "250ms", "--headers", "ietf", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::1",
-            "--forwarding-header", "forwarded", "--log-level", "debug",
+            "--forwarding-header", "forwarded", "--log-level", "debug", "--decision-timing", "16",
         ])
         #expect(configuration.host == "0.0.0.0")
         #expect(configuration.port == 9000)
@@ -43,6 +44,9 @@ struct DemoConfigurationTests {
         #expect(configuration.headerStyle == .ietf)
         #expect(configuration.trustedProxies == (try TrustedProxies(["10.0.0.0/8", "::1"], header: .forwarded)))
         #expect(configuration.logLevel == .debug)
+        #expect(configuration.decisionTiming == (try DecisionTiming.oneIn(16)))
+        #expect(try DemoConfiguration.parse(["--decision-timing", "all"]).decisionTiming == .all)
+        #expect(try DemoConfiguration.parse(["--decision-timing", "off"]).decisionTiming == .off)
     }
 
     @Test("--engine none has no policy", arguments: ["mutex", "atomic", "sharded", "none"])
@@ -91,6 +95,14 @@ struct DemoConfigurationTests {
                 #"invalid --log-level "loud": must be one of trace, debug, info, notice, warning, error, critical"#
             ),
             (["--host", ""], #"invalid --host "": must be an IP address or host name, such as 127.0.0.1"#),
+            (
+                ["--decision-timing", "3"],
+                #"invalid --decision-timing "3": must be automatic, all, off, or a power of two in 1...65536"#
+            ),
+            (
+                ["--decision-timing", "sometimes"],
+                #"invalid --decision-timing "sometimes": must be automatic, all, off, or a power of two in 1...65536"#
+            ),
             (
                 ["--engine", "redis"],
                 "The value 'redis' is invalid for '--engine <engine>'. Please provide one of 'mutex', 'atomic', 'sharded' or 'none'."

@@ -33,7 +33,7 @@ struct DemoServerTests {
     @Test("The demo: 10 × 200 then 429s with a JSON body and every header; /health and /metrics exempt")
     func demoBurst() async throws {
         let registry = PrometheusCollectorRegistry()
-        try await Self.demo(registry: registry).test(.live) { client async throws in
+        try await Self.demo(["--decision-timing", "all"], registry: registry).test(.live) { client async throws in
             for request in 1...10 {
                 let response = try await client.execute(uri: "/data", method: .get)
                 #expect(response.status == .ok)

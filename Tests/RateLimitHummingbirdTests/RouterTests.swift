@@ -32,6 +32,8 @@ struct RouterTests {
         headers: RateLimitHeaderStyle = .both,
         allowedLogLevel: Logger.Level? = nil,
         observed: Observed = Observed(),
+        // Every decision, so that timer counts are exact (and no test moves the sampler's count).
+        decisionTiming: DecisionTiming = .all,
         cost: (@Sendable (Request, TestContext) -> Int)? = nil
     ) throws -> RateLimitMiddleware<TestContext> {
         try RateLimitMiddleware(
@@ -42,6 +44,7 @@ struct RouterTests {
             headers: headers,
             allowedLogLevel: allowedLogLevel,
             metricsFactory: observed.metrics,
+            decisionTiming: decisionTiming,
             cost: cost
         )
     }

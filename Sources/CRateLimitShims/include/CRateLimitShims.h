@@ -184,6 +184,17 @@ static inline void crl_set_reader_record(void *record) {
     crl_reader_record_tls = record;
 }
 
+/// Calls counted on the calling thread, for sampling (see `crl_sample_tick`).
+extern __thread uint32_t crl_sample_counter_tls __attribute__((tls_model("initial-exec")));
+
+/// Counts a call on the calling thread and returns 1 once every `mask + 1` calls (`mask` one less
+/// than a power of two), else 0. What the HTTP middleware uses to time one decision in N: a plain
+/// thread-local increment, where a shared counter would put a locked instruction and a contended
+/// cache line on every request.
+static inline int crl_sample_tick(uint32_t mask) {
+    return ((++crl_sample_counter_tls) & mask) == 0;
+}
+
 /// Stops the compiler, not the CPU, from moving memory accesses across this point (a signal
 /// fence): what a read section needs when writers issue `crl_membarrier()` for it.
 static inline void crl_compiler_barrier(void) {
