@@ -9,7 +9,7 @@
 #endif
 
 __thread void *crl_reader_record_tls __attribute__((tls_model("initial-exec"))) = NULL;
-__thread uint32_t crl_sample_counter_tls __attribute__((tls_model("initial-exec"))) = 0;
+__thread uint64_t crl_sample_state_tls __attribute__((tls_model("initial-exec"))) = 0;
 
 long crl_thread_involuntary_switches(void) {
 #if defined(__linux__) && defined(RUSAGE_THREAD)

@@ -90,7 +90,7 @@ struct DemoCommand: ParsableCommand {
     @Option(
         help: """
             Which decisions ratelimit_decision_duration_seconds times: automatic (every Redis decision, \
-            one in 64 per thread in memory), all, off, or N for one in N (a power of two).
+            one in 64 on average in memory), all, off, or N for one in N (a power of two).
             """
     )
     var decisionTiming = "automatic"

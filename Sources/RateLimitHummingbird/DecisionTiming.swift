@@ -6,11 +6,13 @@ public import RateLimit
 /// Timing a decision costs two clock reads and a histogram update, about 140 ns here: more than
 /// an in-memory engine's whole decision. So by default (``automatic``) the middleware times every
 /// decision of a limiter that answers asynchronously (Redis), whose time is a round trip worth
-/// watching, and one decision in 64 per thread of an in-memory engine. The timer's count is then
-/// a sample; `ratelimit_requests_total` counts every request.
+/// watching, and one decision in 64 of an in-memory engine. The timer's count is then a sample;
+/// `ratelimit_requests_total` counts every request.
 ///
-/// Sampling keeps its count per thread (a plain thread-local increment): a shared counter would
-/// put a locked instruction and a contended cache line on every request.
+/// Each decision is picked independently, with probability 1/N, by a pseudo-random draw from a
+/// per-thread state (SplitMix64): no shared counter, so no locked instruction or contended cache
+/// line on the request path, and nested middlewares sharing a thread are each sampled at the same
+/// rate.
 public struct DecisionTiming: Hashable, Sendable, CustomStringConvertible {
     /// One less than the sampling period, a power of two; `nil` for ``off``.
     let mask: UInt32?
@@ -22,7 +24,7 @@ public struct DecisionTiming: Hashable, Sendable, CustomStringConvertible {
         self.isAutomatic = isAutomatic
     }
 
-    /// Every decision of an asynchronous limiter (Redis); one in 64 per thread of an in-memory
+    /// Every decision of an asynchronous limiter (Redis); one in 64, on average, of an in-memory
     /// engine. The default.
     public static let automatic = DecisionTiming(mask: 63, isAutomatic: true)
     /// Every decision.
@@ -30,7 +32,7 @@ public struct DecisionTiming: Hashable, Sendable, CustomStringConvertible {
     /// No decision: the timer is never recorded.
     public static let off = DecisionTiming(mask: nil)
 
-    /// One decision in `period` per thread.
+    /// One decision in `period`, on average: each is picked with probability 1/`period`.
     ///
     /// - Parameter period: A power of two in `1...65536`; 1 is ``all``.
     /// - Throws: `RateLimitError.Code.invalidConfiguration` naming `period` when it is not
@@ -44,8 +46,8 @@ public struct DecisionTiming: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether to time the decision about to be made on this thread: always for ``all``, never
-    /// for ``off``; a sampled timing counts the call on this thread, and ``all`` and ``off`` do
-    /// not touch that count.
+    /// for ``off``; a sampled timing draws from the thread's sampling state, which ``all`` and
+    /// ``off`` leave alone.
     @inline(__always)
     func timesNextDecision() -> Bool {
         guard let mask = self.mask else { return false }

@@ -2,25 +2,28 @@ import Hummingbird
 
 /// The paths a ``RateLimitMiddleware`` never limits, looked up on every request.
 ///
-/// A few paths (the usual `/health`, `/metrics`) are compared byte for byte after a length check,
-/// which rejects almost every request path at once; hashing the path for a `Set` costs more than
-/// that at this size. Larger lists use a `Set`.
+/// Paths are compared byte for byte (UTF-8), whatever the list's size: a request target is
+/// ASCII, and Unicode canonical equivalence (`String`'s `==`) would make a path exempt or not
+/// depending on how many others are listed. A few paths (the usual `/health`, `/metrics`) are
+/// compared after a length check, which rejects almost every request path at once; hashing the
+/// path costs more than that at this size. Larger lists are bucketed by a hash of the bytes.
 struct ExemptPaths: Sendable {
     /// Up to this many paths are scanned rather than hashed.
     static let scanLimit = 8
 
     private let scanned: [Substring]
-    private let hashed: Set<Substring>
+    /// Paths by ``byteHash(_:)``; several only when hashes collide.
+    private let hashed: [Int: [Substring]]
 
     /// - Precondition: every path is valid (checked by the middleware's initializer).
     init(_ paths: Set<String>) {
         let paths = paths.map { $0[...] }
         if paths.count <= Self.scanLimit {
             self.scanned = paths
-            self.hashed = []
+            self.hashed = [:]
         } else {
             self.scanned = []
-            self.hashed = Set(paths)
+            self.hashed = Dictionary(grouping: paths, by: Self.byteHash)
         }
     }
 
@@ -46,11 +49,15 @@ struct ExemptPaths: Sendable {
     }
 
     private func lists(_ path: Substring) -> Bool {
-        guard self.hashed.isEmpty else { return self.hashed.contains(path) }
+        let candidates = self.hashed.isEmpty ? self.scanned[...] : self.hashed[Self.byteHash(path)]?[...] ?? []
         let length = path.utf8.count
-        for exempt in self.scanned where exempt.utf8.count == length && exempt == path {
-            return true
-        }
-        return false
+        return candidates.contains { $0.utf8.count == length && $0.utf8.elementsEqual(path.utf8) }
+    }
+
+    /// A hash of `path`'s UTF-8 bytes (not of its characters, which `Hasher` would normalise).
+    private static func byteHash(_ path: Substring) -> Int {
+        var hasher = Hasher()
+        for byte in path.utf8 { hasher.combine(byte) }
+        return hasher.finalize()
     }
 }

@@ -41,6 +41,6 @@ public enum RateLimitMetricLabels {
     /// `denied`, `rejected`, `error`).
     public static let requests = RateLimitMetrics.requestsLabel
     /// `ratelimit_decision_duration_seconds`: a timer of the limiter's decision, with dimension
-    /// `policy`.
+    /// `policy`; the decisions it times are a sample by default (see ``DecisionTiming``).
     public static let decisionDuration = RateLimitMetrics.durationLabel
 }

@@ -148,10 +148,11 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         let key: ClientKey
         if let found = settings.key.key(for: request, context: context) {
             key = found
-        } else if case .reject(let status) = settings.unidentifiedClients.action {
-            return settings.rejectUnidentified(status, context: context)
         } else {
-            key = .unidentified
+            switch settings.unidentifiedClients.action {
+            case .sharedBucket: key = .unidentified
+            case .reject(let status): return settings.rejectUnidentified(status, context: context)
+            }
         }
         let cost = settings.cost?(request, context) ?? 1
         // Checked here as well as by the engines, so that a limiter written elsewhere cannot

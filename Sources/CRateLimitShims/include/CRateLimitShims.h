@@ -184,15 +184,21 @@ static inline void crl_set_reader_record(void *record) {
     crl_reader_record_tls = record;
 }
 
-/// Calls counted on the calling thread, for sampling (see `crl_sample_tick`).
-extern __thread uint32_t crl_sample_counter_tls __attribute__((tls_model("initial-exec")));
+/// The calling thread's sampling state (see `crl_sample_tick`); every thread starts at 0.
+extern __thread uint64_t crl_sample_state_tls __attribute__((tls_model("initial-exec")));
 
-/// Counts a call on the calling thread and returns 1 once every `mask + 1` calls (`mask` one less
-/// than a power of two), else 0. What the HTTP middleware uses to time one decision in N: a plain
-/// thread-local increment, where a shared counter would put a locked instruction and a contended
-/// cache line on every request.
+/// Returns 1 with probability 1 / (`mask` + 1), `mask` one less than a power of two, else 0: a
+/// SplitMix64 draw from a per-thread state. What the HTTP middleware uses to time one decision in
+/// N. A plain thread-local update: a shared counter would put a locked instruction and a
+/// contended cache line on every request. A draw rather than a count, so that callers sharing a
+/// thread (nested middlewares, whose calls alternate) are each sampled at the same rate; with a
+/// shared count, one of two alternating callers would only ever see odd values.
 static inline int crl_sample_tick(uint32_t mask) {
-    return ((++crl_sample_counter_tls) & mask) == 0;
+    uint64_t z = (crl_sample_state_tls += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return ((uint32_t)(z >> 32) & mask) == 0;
 }
 
 /// Stops the compiler, not the CPU, from moving memory accesses across this point (a signal
