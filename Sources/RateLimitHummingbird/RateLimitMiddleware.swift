@@ -54,8 +54,9 @@ public import RateLimit
 /// times the decisions that ``DecisionTiming`` picks.
 ///
 /// ## Cost
-/// An in-memory engine is called synchronously and reads its clock once per request; the
-/// header values that do not depend on the decision are rendered once. `HTTPOverheadProbe`
+/// An in-memory engine is called synchronously and reads its clock once per request (a request
+/// whose decision ``DecisionTiming`` times reads it twice more); the header values that do not
+/// depend on the decision are rendered once. `HTTPOverheadProbe`
 /// measures the middleware's in-process cost per request (see `Benchmarks/http/run.sh`).
 public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The policy's name in headers, logs and metrics.
