@@ -39,14 +39,15 @@ import Synchronization
 package struct BucketTable<Key: Hashable>: ~Copyable {
     @usableFromInline
     struct Element {
-        @usableFromInline var key: Key
-        /// Ticks since the epoch at which the bucket is full.
+        /// Ticks since the epoch at which the bucket is full. First, at offset 0, so that the
+        /// eviction scan can read it as raw bytes (``storedBytes(_:)``).
         @usableFromInline var stored: Int64
+        @usableFromInline var key: Key
 
         @inlinable
         init(key: Key, stored: Int64) {
-            self.key = key
             self.stored = stored
+            self.key = key
         }
     }
 
@@ -74,12 +75,13 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
     @usableFromInline let layout: UnsafeMutablePointer<Atomic<Int>>
 
     init(maxKeys: Int, epoch: Int64) {
+        precondition(MemoryLayout<Element>.offset(of: \Element.stored) == 0, "storedBytes reads offset 0")
         self.maxKeys = maxKeys
         self.slotLimit = HashTag.slotLimit(forKeys: maxKeys)
         let slots = min(self.slotLimit, 16)
         self.tags = .allocate(capacity: slots)
         self.tags.initialize(repeating: 0, count: slots)
-        self.elements = .allocate(capacity: slots)
+        self.elements = Self.allocateElements(slots)
         self.mask = slots - 1
         self.count = 0
         self.hand = 0
@@ -255,8 +257,23 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
     }
 
     /// Frees at least one slot in a table at `maxKeys`: see the type's documentation.
+    ///
+    /// - Complexity: O(``evictionWindow``) slots at the table's load, plus one removal per bucket
+    ///   dropped.
     @inlinable
     mutating func makeRoom(nowTicks: Int64, arithmetic: BucketArithmetic) {
+        // Under a flood of new keys no examined bucket is full: rank the window in one pass that
+        // never branches on what it reads (a mispredicted branch per slot was most of an insert's
+        // time), then evict. Only a window holding a full bucket takes the pass that drops.
+        let ranking = self.rankWindow(nowTicks: nowTicks)
+        guard ranking.sawFull || ranking.victim < 0 else {
+            Interleaving.record(.evicted(AnyHashable(self.elements[ranking.victim].key)))
+            self.floor = arithmetic.floor(self.floor, afterRemoving: ranking.victimStored, now: nowTicks)
+            self.remove(at: ranking.victim)
+            self.evicted += 1
+            self.hand = ranking.end
+            return
+        }
         var slot = self.hand & self.mask
         var examined = 0
         var freed = 0
@@ -298,6 +315,56 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         }
     }
 
+    /// The ``makeRoom(nowTicks:arithmetic:)`` window from the hand, read without changing the
+    /// table: whether it holds a full bucket and, if none, the bucket that owes the fewest tokens
+    /// (the first such, as the dropping pass ranks), and the slot after the window.
+    @inlinable
+    func rankWindow(nowTicks: Int64) -> (sawFull: Bool, victim: Int, victimStored: Int64, end: Int) {
+        // Locals: `self`'s fields would otherwise be loaded again on every slot.
+        let tags = self.tags
+        let elements = self.elements
+        let mask = self.mask
+        var slot = self.hand & mask
+        var examined = 0
+        var visited = 0
+        var victim = -1
+        var victimStored = Int64.max
+        while examined < Self.evictionWindow && visited <= mask && self.count > 0 {
+            // Arithmetic, not a branch on occupancy: half the slots are empty, at random, so a
+            // branch here mispredicts on most slots. An empty slot ranks as `Int64.max`, never
+            // full and never chosen.
+            let occupied = (UInt64(tags[slot]) &+ 0xFFFF_FFFF) >> 32 // 1 when the tag is not 0
+            let keep = Int64(bitPattern: 0 &- occupied)
+            let stored = (Self.storedBytes(elements + slot) & keep) | (Int64.max & ~keep)
+            examined &+= Int(truncatingIfNeeded: occupied)
+            let fewer = stored < victimStored
+            victim = fewer ? slot : victim
+            victimStored = fewer ? stored : victimStored
+            slot = (slot &+ 1) & mask
+            visited &+= 1
+        }
+        // The least stored state is at or before `nowTicks` exactly when some bucket is full.
+        return (victimStored <= nowTicks, victim, victimStored, slot)
+    }
+
+    /// The `stored` field of the element at `element`, occupied or not, as raw bytes: an unconditional load the
+    /// compiler may schedule ahead of the occupancy test. Every slot's bytes are initialised:
+    /// zeroed when the array is allocated, then whatever an element left there.
+    @inlinable
+    @inline(__always)
+    static func storedBytes(_ element: UnsafeMutablePointer<Element>) -> Int64 {
+        UnsafeRawPointer(element).load(as: Int64.self)
+    }
+
+    /// An element array of `slots` slots with every byte zeroed (see ``storedBytes(_:)``).
+    @inlinable
+    static func allocateElements(_ slots: Int) -> UnsafeMutablePointer<Element> {
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: slots * MemoryLayout<Element>.stride, alignment: MemoryLayout<Element>.alignment)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: slots * MemoryLayout<Element>.stride)
+        return raw.bindMemory(to: Element.self, capacity: slots)
+    }
+
     /// Removes the element at `slot`, shifting later elements of its probe run back so that no
     /// lookup ever needs a tombstone.
     @inlinable
@@ -328,7 +395,7 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         let slots = oldSlots * 2
         self.tags = .allocate(capacity: slots)
         self.tags.initialize(repeating: 0, count: slots)
-        self.elements = .allocate(capacity: slots)
+        self.elements = Self.allocateElements(slots)
         self.mask = slots - 1
         for old in 0..<oldSlots where oldTags[old] != 0 {
             let tag = oldTags[old]

@@ -78,10 +78,35 @@ extension ConcurrentBucketStore {
     /// compare-and-swap from the state the decision was based on: a bucket that changed in between
     /// is ranked again rather than evicted on stale information (twice; the third time the
     /// examined bucket that owes the fewest is evicted whatever it owes by then).
+    ///
+    /// - Complexity: O(``BucketTable/evictionWindow``) slots at the index's load, at most four
+    ///   times, plus one unlink per bucket dropped.
     @inlinable
     func makeRoom(nowTicks: Int64, writer: inout WriterState) {
         let index = SlotIndex(self.index.load(ordering: .relaxed))
         let mask = index.mask
+        // Under a flood of new keys no examined bucket is full: rank the window in one pass that
+        // never branches on what it reads, so that its entry loads overlap instead of waiting on
+        // mispredicted branches, and evict. A window holding a full bucket, or a victim a reader
+        // changed meanwhile, takes the passes below.
+        let ranking = self.rankWindow(index: index, from: writer.hand, count: writer.count, nowTicks: nowTicks)
+        if ranking.victim >= 0 && ranking.victimState > nowTicks {
+            let entry = SlotIndex.entry(of: index.slots[ranking.victim].load(ordering: .relaxed))
+            Interleaving.reach(.beforeCompareExchange)
+            let (evicted, _) = self.entries[entry].state.compareExchange(
+                expected: ranking.victimState,
+                desired: Self.retiredState,
+                ordering: .relaxed
+            )
+            if evicted {
+                Interleaving.record(.evicted(AnyHashable(self.entries[entry].key)))
+                self.unlink(slot: ranking.victim, entry: entry, index: index, writer: &writer)
+                writer.evicted += 1
+                writer.floor = self.arithmetic.floor(writer.floor, afterRemoving: ranking.victimState, now: nowTicks)
+                writer.hand = ranking.end
+                return
+            }
+        }
         for attempt in 0..<3 {
             var slot = writer.hand & mask
             var examined = 0
@@ -155,6 +180,40 @@ extension ConcurrentBucketStore {
                 return
             }
         }
+    }
+
+    /// The ``makeRoom(nowTicks:writer:)`` window of `index` from slot `hand`, read without
+    /// changing anything: the examined bucket whose state is least (the first such) — full exactly
+    /// when that state is at or before `nowTicks` — and the slot after the window. Under the
+    /// writer lock, so every occupied slot names a live entry.
+    @inlinable
+    func rankWindow(index: SlotIndex, from hand: Int, count: Int, nowTicks: Int64)
+        -> (victim: Int, victimState: Int64, end: Int)
+    {
+        let mask = index.mask
+        var slot = hand & mask
+        var examined = 0
+        var visited = 0
+        var victim = -1
+        var victimState = Int64.max
+        while examined < BucketTable<Key>.evictionWindow && visited <= mask && count > 0 {
+            // Arithmetic, not a branch on occupancy (see `BucketTable.rankWindow`). An empty slot
+            // reads entry 0 — initialised, since the store holds at least one key — and ranks as
+            // `Int64.max`.
+            let word = index.slots[slot].load(ordering: .relaxed)
+            // The low half is the entry plus one: not 0 exactly when the slot is occupied.
+            let occupied = ((word & 0xFFFF_FFFF) &+ 0xFFFF_FFFF) >> 32
+            let keep = Int64(bitPattern: 0 &- occupied)
+            let entry = Int(UInt32(truncatingIfNeeded: word)) &- Int(truncatingIfNeeded: occupied)
+            let state = (self.entries[entry].state.load(ordering: .relaxed) & keep) | (Int64.max & ~keep)
+            examined &+= Int(truncatingIfNeeded: occupied)
+            let fewer = state < victimState
+            victim = fewer ? slot : victim
+            victimState = fewer ? state : victimState
+            slot = (slot &+ 1) & mask
+            visited &+= 1
+        }
+        return (victim, victimState, slot)
     }
 
     /// Clears `slot` (whose entry is already retired), shifts the rest of its probe run back, and
