@@ -81,7 +81,19 @@ struct BucketPolicyTests {
             }
         }
         #expect(throws: RateLimitError.self) { _ = try ShardedRateLimiter<Int>(policy: policy, maxKeys: 4, shards: 8) }
-        #expect(try ShardedRateLimiter<Int>(policy: policy, maxKeys: 4).shardCount <= 4)
         #expect(try ShardedRateLimiter<Int>(policy: policy, shards: 64).shardCount == 64)
+        #expect(try ShardedRateLimiter<Int>(policy: policy, maxKeys: 4, shards: 4).shardCount == 4)
+        // The default keeps at least 16 keys per shard, so that keys sharing a shard do not evict
+        // each other while the engine has room.
+        let perShard = ShardedRateLimiter<Int>.minimumKeysPerDefaultShard
+        for maxKeys in [1, 4, 16, 31, 32, 100, 1024, 1 << 20] {
+            let shards = try ShardedRateLimiter<Int>(policy: policy, maxKeys: maxKeys).shardCount
+            #expect(shards == 1 || maxKeys / shards >= perShard, "maxKeys \(maxKeys): \(shards) shards")
+            #expect(shards <= ShardedRateLimiter<Int>.defaultShardCount && shards & (shards - 1) == 0)
+            // Halved only as far as needed: twice as many shards would hold too few keys each.
+            #expect(
+                shards == ShardedRateLimiter<Int>.defaultShardCount || maxKeys / (2 * shards) < perShard,
+                "maxKeys \(maxKeys): \(shards) shards")
+        }
     }
 }

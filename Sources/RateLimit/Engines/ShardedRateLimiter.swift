@@ -40,6 +40,11 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
     /// The largest shard count accepted.
     public static var maximumShardCount: Int { 1 << 16 }
 
+    /// The fewest keys a shard holds when the engine picks the shard count: 16, the buckets one
+    /// insert into a full table examines. With fewer, two keys that share a shard would evict
+    /// each other long before the engine as a whole is full.
+    public static var minimumKeysPerDefaultShard: Int { 16 }
+
     /// Creates an engine.
     ///
     /// - Parameters:
@@ -48,7 +53,8 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
     ///     by default.
     ///   - clock: The time source; ``MonotonicClock`` by default.
     ///   - shards: A power of two in `1...65536` and at most `maxKeys`; by default
-    ///     ``defaultShardCount``, lowered to the largest power of two not above `maxKeys`.
+    ///     ``defaultShardCount``, halved until each shard holds at least
+    ///     ``minimumKeysPerDefaultShard`` keys (one shard for a `maxKeys` below 32).
     /// - Throws: ``RateLimitError/Code/invalidConfiguration`` for a `maxKeys` or `shards` out of range.
     public init(
         policy: BucketPolicy,
@@ -67,7 +73,7 @@ public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimi
             shardCount = shards
         } else {
             var count = Self.defaultShardCount
-            while count > maxKeys { count >>= 1 }
+            while count > 1 && maxKeys / count < Self.minimumKeysPerDefaultShard { count >>= 1 }
             shardCount = count
         }
         self.policy = policy
