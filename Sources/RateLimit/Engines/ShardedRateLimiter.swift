@@ -9,11 +9,14 @@
 /// The shard count is a power of two; by default the next power of two at or above sixteen times
 /// the number of CPUs this process may run on (``defaultShardCount``), so that two threads rarely
 /// want the same shard: a thread that finds its shard taken may end up sleeping in the kernel,
-/// which costs microseconds (and when the holder's CPU is preempted, far more). Against four
-/// times the CPUs, sixteen times made two threads 1.26–1.33 × faster on keyed workloads here,
-/// one thread unchanged (`results/x86_64-2c-amd-epyc/2026-12-07-churn.md`). Each shard keeps at most `maxKeys / shards` buckets, so the engine never
-/// holds more than `maxKeys`; with a skewed key distribution one shard may start dropping buckets
-/// before the engine as a whole is full. Per key, memory is that of ``MutexRateLimiter``.
+/// which costs microseconds (and far more when the holder's CPU is preempted). Against four times
+/// the CPUs, sixteen times made two threads 1.26–1.33 × faster on keyed workloads on a 2-CPU
+/// machine, one thread unchanged (`results/x86_64-2c-amd-epyc/2026-12-07-churn.md`). A small
+/// `maxKeys` gets fewer shards: at least ``minimumKeysPerDefaultShard`` keys each.
+///
+/// Each shard keeps at most `maxKeys / shards` buckets, so the engine never holds more than
+/// `maxKeys`; with a skewed key distribution one shard may start dropping buckets before the
+/// engine as a whole is full. Per key, memory is that of ``MutexRateLimiter``.
 public final class ShardedRateLimiter<Key: Hashable & Sendable>: BoundedRateLimiter, @unchecked Sendable {
     // @unchecked: `tables` is raw memory, and every access to a shard holds that shard's lock.
 

@@ -79,7 +79,7 @@ extension ConcurrentBucketStore {
     /// is ranked again rather than evicted on stale information (twice; the third time the
     /// examined bucket that owes the fewest is evicted whatever it owes by then).
     ///
-    /// - Complexity: O(``BucketTable/evictionWindow``) slots at the index's load, at most four
+    /// - Complexity: O(``BucketTable/evictionWindow``) slots at the index's load, at most three
     ///   times, plus one unlink per bucket dropped.
     @inlinable
     func makeRoom(nowTicks: Int64, writer: inout WriterState) {
@@ -89,8 +89,12 @@ extension ConcurrentBucketStore {
         // never branches on what it reads, so that its entry loads overlap instead of waiting on
         // mispredicted branches, and evict. A window holding a full bucket, or a victim a reader
         // changed meanwhile, takes the passes below.
-        let ranking = self.rankWindow(index: index, from: writer.hand, count: writer.count, nowTicks: nowTicks)
+        let ranking = self.rankWindow(index: index, from: writer.hand, count: writer.count)
+        // The fast pass is the first of the three attempts below when it gets as far as a
+        // compare-and-swap: it ranked the same window, so it is the pass that attempt would be.
+        var firstAttempt = 0
         if ranking.victim >= 0 && ranking.victimState > nowTicks {
+            firstAttempt = 1
             let entry = SlotIndex.entry(of: index.slots[ranking.victim].load(ordering: .relaxed))
             Interleaving.reach(.beforeCompareExchange)
             let (evicted, _) = self.entries[entry].state.compareExchange(
@@ -107,7 +111,7 @@ extension ConcurrentBucketStore {
                 return
             }
         }
-        for attempt in 0..<3 {
+        for attempt in firstAttempt..<3 {
             var slot = writer.hand & mask
             var examined = 0
             var freed = 0
@@ -183,28 +187,32 @@ extension ConcurrentBucketStore {
     }
 
     /// The ``makeRoom(nowTicks:writer:)`` window of `index` from slot `hand`, read without
-    /// changing anything: the examined bucket whose state is least (the first such) — full exactly
-    /// when that state is at or before `nowTicks` — and the slot after the window. Under the
+    /// changing anything: the examined bucket whose state is least (the first such; full exactly
+    /// when that state is at or before the reading) and the slot after the window. Under the
     /// writer lock, so every occupied slot names a live entry.
     @inlinable
-    func rankWindow(index: SlotIndex, from hand: Int, count: Int, nowTicks: Int64)
-        -> (victim: Int, victimState: Int64, end: Int)
-    {
+    func rankWindow(index: SlotIndex, from hand: Int, count: Int) -> (victim: Int, victimState: Int64, end: Int) {
         let mask = index.mask
         var slot = hand & mask
         var examined = 0
         var visited = 0
         var victim = -1
         var victimState = Int64.max
-        while examined < BucketTable<Key>.evictionWindow && visited <= mask && count > 0 {
-            // Arithmetic, not a branch on occupancy (see `BucketTable.rankWindow`). An empty slot
-            // reads entry 0 — initialised, since the store holds at least one key — and ranks as
-            // `Int64.max`.
+        guard count > 0 else { return (victim, victimState, slot) }
+        // An empty slot loads the entry of the last occupied slot before it — live, and already
+        // in the cache — and ranks it as `Int64.max`. Before the first occupied slot, that is the
+        // first one from the hand, found with a short branching walk (the index holds a key).
+        var previous = slot
+        while index.slots[previous].load(ordering: .relaxed) == 0 { previous = (previous &+ 1) & mask }
+        var previousEntry = SlotIndex.entry(of: index.slots[previous].load(ordering: .relaxed))
+        while examined < BucketTable<Key>.evictionWindow && visited <= mask {
+            // Arithmetic, not a branch on occupancy (see `BucketTable.rankWindow`).
             let word = index.slots[slot].load(ordering: .relaxed)
             // The low half is the entry plus one: not 0 exactly when the slot is occupied.
             let occupied = ((word & 0xFFFF_FFFF) &+ 0xFFFF_FFFF) >> 32
             let keep = Int64(bitPattern: 0 &- occupied)
-            let entry = Int(UInt32(truncatingIfNeeded: word)) &- Int(truncatingIfNeeded: occupied)
+            let entry = (Int(UInt32(truncatingIfNeeded: word)) &- 1) & Int(keep) | previousEntry & ~Int(keep)
+            previousEntry = entry
             let state = (self.entries[entry].state.load(ordering: .relaxed) & keep) | (Int64.max & ~keep)
             examined &+= Int(truncatingIfNeeded: occupied)
             let fewer = state < victimState
