@@ -79,8 +79,9 @@ extension ConcurrentBucketStore {
     /// is ranked again rather than evicted on stale information (twice; the third time the
     /// examined bucket that owes the fewest is evicted whatever it owes by then).
     ///
-    /// - Complexity: O(``BucketTable/evictionWindow``) slots at the index's load, at most three
-    ///   times, plus one unlink per bucket dropped.
+    /// - Complexity: O(``BucketTable/evictionWindow``) slots at the index's load, at most four
+    ///   times (the branch-free ranking, then up to three passes when a window holds a full bucket
+    ///   that readers keep changing), plus one unlink per bucket dropped.
     @inlinable
     func makeRoom(nowTicks: Int64, writer: inout WriterState) {
         let index = SlotIndex(self.index.load(ordering: .relaxed))
