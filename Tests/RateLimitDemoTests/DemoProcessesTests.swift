@@ -27,7 +27,11 @@ struct DemoProcessesTests {
             "build ratelimit-demo first: \(Self.demoExecutable)")
         let server = try await RedisTestServer()
         // 40 requests per client, then one per hour: nothing is earned back during the test.
-        let ports = [try RedisTestServer.freePort(), try RedisTestServer.freePort()]
+        // Two distinct ports: the kernel may hand the same free port out twice in a row.
+        let first = try RedisTestServer.freePort()
+        var second = try RedisTestServer.freePort()
+        while second == first { second = try RedisTestServer.freePort() }
+        let ports = [first, second]
         let demos = try ports.map { port in
             try DemoProcess.start(
                 Self.demoExecutable,
@@ -40,8 +44,8 @@ struct DemoProcessesTests {
         defer {
             for demo in demos { demo.stop() }
         }
-        for port in ports {
-            try await DemoProcess.waitUntilServing(port: port)
+        for (demo, port) in zip(demos, ports) {
+            try await demo.waitUntilServing(port: port)
         }
         // 16 threads, half on each instance, 25 requests each: 400 requests for 40 tokens.
         let statuses = PerThreadResults(count: 16, initial: [Int]())
@@ -84,10 +88,20 @@ final class DemoProcess: Sendable {
         return DemoProcess(process)
     }
 
-    /// Polls `/health` until the server answers 200; throws only at the suite's time limit.
-    static func waitUntilServing(port: Int) async throws {
-        guard await pollUntil(every: .milliseconds(50), { HTTPProbe.status(port: port, path: "/health") == 200 }) else {
-            throw TestFailure("ratelimit-demo on port \(port) did not start serving")
+    /// Polls `/health` until the server answers 200, or throws when this process exits first
+    /// (another process took its port) or at the suite's time limit.
+    func waitUntilServing(port: Int) async throws {
+        let process = self.process
+        let served = await pollUntil(every: .milliseconds(50)) {
+            guard process.isRunning else { return true }
+            return HTTPProbe.status(port: port, path: "/health") == 200
+        }
+        // A 200 counts only while this process still runs: after it exits, the port may be
+        // someone else's.
+        guard served, process.isRunning else {
+            throw TestFailure(
+                "ratelimit-demo on port \(port) \(process.isRunning ? "did not start serving" : "exited before it served")"
+            )
         }
     }
 

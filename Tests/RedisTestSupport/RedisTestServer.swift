@@ -110,19 +110,38 @@ package final class RedisTestServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.lock.withLock { self.process = process }
-        // Until it answers or exits, with no deadline of its own: the suites' time limits catch
+        // Until it is ready or exits, with no deadline of its own: the suites' time limits catch
         // a server that never comes up (a start can take seconds on a loaded machine).
+        //
+        // Readiness is read from this server's own log, not from a PING alone: when another
+        // test's server took the port first, a PING sent before this process exits is answered
+        // by that server, and two tests would share one dataset (CI saw a test find three
+        // tokens gone from a bucket it had just written). The PING then checks that the port
+        // answers.
         var exited = false
         let settled = await pollUntil {
-            if await Self.answersPing(port: self.port) { return true }
             exited = !process.isRunning
-            return exited
+            if exited { return true }
+            guard self.logSaysReady() else { return false }
+            return await Self.answersPing(port: self.port)
         }
-        if settled && !exited { return }
-        let log = (try? String(contentsOfFile: "\(self.directory)/redis.log", encoding: .utf8)) ?? ""
+        if settled && !exited && process.isRunning { return }
+        exited = !process.isRunning
+        let log = self.log()
         throw TestFailure(
             "redis-server on port \(self.port) \(exited ? "exited" : "did not answer") before it served: \(log.suffix(2000))"
         )
+    }
+
+    /// This start's log (empty before the server writes one).
+    private func log() -> String {
+        (try? String(contentsOfFile: "\(self.directory)/redis.log", encoding: .utf8)) ?? ""
+    }
+
+    /// Whether this start's server has logged that it listens. Only this process writes
+    /// `redis.log` in `directory`, and `start()` removes the previous start's log first.
+    private func logSaysReady() -> Bool {
+        self.log().contains("Ready to accept connections")
     }
 
     /// Kills the server with SIGKILL, as a crash would, and waits for it to exit.
