@@ -325,26 +325,18 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         let elements = self.elements
         let mask = self.mask
         var slot = self.hand & mask
-        var examined = 0
         var visited = 0
-        var victim = -1
-        var victimStored = Int64.max
-        while examined < Self.evictionWindow && visited <= mask && self.count > 0 {
-            // Arithmetic, not a branch on occupancy: half the slots are empty, at random, so a
-            // branch here mispredicts on most slots. An empty slot ranks as `Int64.max`, never
-            // full and never chosen.
-            let occupied = (UInt64(tags[slot]) &+ 0xFFFF_FFFF) >> 32 // 1 when the tag is not 0
-            let keep = Int64(bitPattern: 0 &- occupied)
-            let stored = (Self.storedBytes(elements + slot) & keep) | (Int64.max & ~keep)
-            examined &+= Int(truncatingIfNeeded: occupied)
-            let fewer = stored < victimStored
-            victim = fewer ? slot : victim
-            victimStored = fewer ? stored : victimStored
+        var ranking = EvictionRanking()
+        while ranking.examined < Self.evictionWindow && visited <= mask && self.count > 0 {
+            // An empty slot's bytes are loaded too (see `storedBytes`); the ranking ignores them.
+            ranking.consider(
+                slot: slot, state: Self.storedBytes(elements + slot),
+                occupancy: EvictionRanking.occupancy(ofLow32: UInt64(tags[slot])))
             slot = (slot &+ 1) & mask
             visited &+= 1
         }
         // The least stored state is at or before `nowTicks` exactly when some bucket is full.
-        return (victimStored <= nowTicks, victim, victimStored, slot)
+        return (ranking.victimState <= nowTicks, ranking.victim, ranking.victimState, slot)
     }
 
     /// The `stored` field of the element at `element`, occupied or not, as raw bytes: an unconditional load the

@@ -195,34 +195,28 @@ extension ConcurrentBucketStore {
     func rankWindow(index: SlotIndex, from hand: Int, count: Int) -> (victim: Int, victimState: Int64, end: Int) {
         let mask = index.mask
         var slot = hand & mask
-        var examined = 0
         var visited = 0
-        var victim = -1
-        var victimState = Int64.max
-        guard count > 0 else { return (victim, victimState, slot) }
+        var ranking = EvictionRanking()
+        guard count > 0 else { return (ranking.victim, ranking.victimState, slot) }
         // An empty slot loads the entry of the last occupied slot before it — live, and already
         // in the cache — and ranks it as `Int64.max`. Before the first occupied slot, that is the
         // first one from the hand, found with a short branching walk (the index holds a key).
         var previous = slot
         while index.slots[previous].load(ordering: .relaxed) == 0 { previous = (previous &+ 1) & mask }
         var previousEntry = SlotIndex.entry(of: index.slots[previous].load(ordering: .relaxed))
-        while examined < BucketTable<Key>.evictionWindow && visited <= mask {
-            // Arithmetic, not a branch on occupancy (see `BucketTable.rankWindow`).
+        while ranking.examined < BucketTable<Key>.evictionWindow && visited <= mask {
             let word = index.slots[slot].load(ordering: .relaxed)
             // The low half is the entry plus one: not 0 exactly when the slot is occupied.
-            let occupied = ((word & 0xFFFF_FFFF) &+ 0xFFFF_FFFF) >> 32
-            let keep = Int64(bitPattern: 0 &- occupied)
-            let entry = (Int(UInt32(truncatingIfNeeded: word)) &- 1) & Int(keep) | previousEntry & ~Int(keep)
+            let occupancy = EvictionRanking.occupancy(ofLow32: word)
+            let keep = Int(EvictionRanking.keepMask(occupancy: occupancy))
+            let entry = (Int(UInt32(truncatingIfNeeded: word)) &- 1) & keep | previousEntry & ~keep
             previousEntry = entry
-            let state = (self.entries[entry].state.load(ordering: .relaxed) & keep) | (Int64.max & ~keep)
-            examined &+= Int(truncatingIfNeeded: occupied)
-            let fewer = state < victimState
-            victim = fewer ? slot : victim
-            victimState = fewer ? state : victimState
+            ranking.consider(
+                slot: slot, state: self.entries[entry].state.load(ordering: .relaxed), occupancy: occupancy)
             slot = (slot &+ 1) & mask
             visited &+= 1
         }
-        return (victim, victimState, slot)
+        return (ranking.victim, ranking.victimState, slot)
     }
 
     /// Clears `slot` (whose entry is already retired), shifts the rest of its probe run back, and
