@@ -13,7 +13,7 @@ struct MemoryCommand: ParsableCommand {
         help: "The engine: mutex, atomic, sharded or tutorial.",
         transform: parsing { text throws(ArgumentError) in
             let engines = try BenchmarkEngine.parseList(text)
-            guard engines.count == 1, engines[0] != .floor, engines[0] != .floorKeyed else {
+            guard engines.count == 1, !engines[0].isFloor else {
                 throw ArgumentError("expected one of mutex, atomic, sharded, tutorial")
             }
             return engines[0]

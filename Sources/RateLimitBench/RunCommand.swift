@@ -11,7 +11,10 @@ struct RunCommand: AsyncParsableCommand {
     )
 
     @Option(
-        help: "Engines to measure: mutex, atomic, sharded, floor, floor-keyed, tutorial, and redis (needs --redis).",
+        help: """
+            Engines to measure: mutex, atomic, sharded, floor, floor-keyed, tutorial, and redis (needs --redis); \
+            floor-probed (a diagnostic row) only when named.
+            """,
         transform: parsing(EngineSelection.parseList)
     )
     var engines: [EngineSelection] = BenchmarkEngine.localEngines.map(EngineSelection.local)

@@ -1,8 +1,9 @@
 import RateLimit
 
-/// What the harness measures in-process: each of `RateLimit`'s engines, and three reference rows.
+/// What the harness measures in-process: each of `RateLimit`'s engines, and four reference rows.
 ///
-/// Encoded, parsed and printed by name (`mutex`, …, `floor`, `floor-keyed`, `tutorial`). Engines measured
+/// Encoded, parsed and printed by name (`mutex`, …, `floor`, `floor-keyed`, `floor-probed`,
+/// `tutorial`). Engines measured
 /// elsewhere (`ratelimit-bench` measures Redis itself) appear in results as an ``EngineName``.
 package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable, Sendable, CustomStringConvertible {
     /// One of the package's engines, made through ``RateLimitEngine``.
@@ -15,6 +16,10 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
     /// (``KeyedFloorLimiter``). Measured on the workloads of `Int` keys drawn from `--keys`
     /// (see ``measures(_:)``); engines are also reported as a ratio of this row's there.
     case floorKeyed
+    /// ``floorKeyed`` with a hash and a linear probe over {key, word} cells in between
+    /// (``ProbedFloorLimiter``): one dependent cache miss, the least an engine's index can cost.
+    /// A diagnostic row, measured only when named (`--engines`), on ``floorKeyed``'s workloads.
+    case floorProbed
     /// The tutorial's design ported faithfully: a lock around a dictionary of buckets, a lock per
     /// bucket, wall-clock time — what a user would otherwise write.
     case tutorial
@@ -28,16 +33,17 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
 
     /// Every engine, then the reference rows.
     package static var allCases: [BenchmarkEngine] {
-        RateLimitEngine.allCases.map(Self.engine) + [.floor, .floorKeyed, .tutorial]
+        RateLimitEngine.allCases.map(Self.engine) + [.floor, .floorKeyed, .floorProbed, .tutorial]
     }
 
-    /// The engines of the default sweep: all of them.
-    package static var localEngines: [BenchmarkEngine] { Self.allCases }
+    /// The engines of the default sweep: all but the diagnostic ``floorProbed``.
+    package static var localEngines: [BenchmarkEngine] { Self.allCases.filter { $0 != .floorProbed } }
 
     package init?(rawValue: String) {
         switch rawValue {
         case "floor": self = .floor
         case "floor-keyed": self = .floorKeyed
+        case "floor-probed": self = .floorProbed
         case "tutorial": self = .tutorial
         default:
             guard let engine = RateLimitEngine(rawValue: rawValue) else { return nil }
@@ -51,6 +57,7 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
         case .engine(let engine): engine.rawValue
         case .floor: "floor"
         case .floorKeyed: "floor-keyed"
+        case .floorProbed: "floor-probed"
         case .tutorial: "tutorial"
         case .custom(let engine): engine.name
         }
@@ -67,20 +74,28 @@ package enum BenchmarkEngine: RawRepresentable, Hashable, CaseIterable, Codable,
     package var isRateLimiter: Bool {
         switch self {
         case .engine, .custom: true
-        case .floor, .floorKeyed, .tutorial: false
+        case .floor, .floorKeyed, .floorProbed, .tutorial: false
+        }
+    }
+
+    /// Whether this is one of the floors: throughput references, never measured open loop.
+    package var isFloor: Bool {
+        switch self {
+        case .floor, .floorKeyed, .floorProbed: true
+        case .engine, .tutorial, .custom: false
         }
     }
 
     /// Whether this row has a cell for `workload`. Every row has, except:
-    /// - ``floorKeyed``, which indexes an array by `Int` keys in `0..<keys` — not the IP strings
-    ///   of `uniform-ip`, the trace's strings, nor churn's ever-new keys;
+    /// - ``floorKeyed`` and ``floorProbed``, which hold the `Int` keys of `0..<keys` — not the IP
+    ///   strings of `uniform-ip`, the trace's strings, nor churn's ever-new keys;
     /// - the fast-path workloads (`hot-allow-at`, `hot-allow-handle`), which only the package's
     ///   engines and ``floor`` (with one clock read per 64 decisions on `hot-allow-at`) run.
     package func measures(_ workload: Workload) -> Bool {
         if workload.usesFastPaths {
             return self.rateLimitEngine != nil || self == .floor
         }
-        guard self == .floorKeyed else { return true }
+        guard self == .floorKeyed || self == .floorProbed else { return true }
         return switch workload {
         case .hotAllow, .hotDeny, .uniformAllow, .zipfAllow: true
         case .churn, .uniformIP, .trace, .hotAllowAt, .hotAllowHandle: false

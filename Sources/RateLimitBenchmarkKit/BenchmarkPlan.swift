@@ -86,7 +86,7 @@ package struct BenchmarkPlan: Sendable {
     /// The rows measured open loop on `workload`: all but the floors, which are throughput
     /// references.
     func openLoopEngines(for workload: Workload) -> [BenchmarkEngine] {
-        self.engines(for: workload).filter { $0 != .floor && $0 != .floorKeyed }
+        self.engines(for: workload).filter { !$0.isFloor }
     }
 
     /// The cell of `engine`, `workload` and `threads` under this plan's settings.

@@ -96,6 +96,12 @@ package enum CellRunner {
                 }
                 let limiter = KeyedFloorLimiter(policy: policy, keys: keys.count, clock: clock)
                 return self.measure(cell, limiter: limiter, keys: keys)
+            case .floorProbed:
+                guard let keys = keys as? [Int] else {
+                    preconditionFailure("floor-probed measures Int keys, not \(Key.self)")
+                }
+                let limiter = ProbedFloorLimiter(policy: policy, keys: keys.count, clock: clock)
+                return self.measure(cell, limiter: limiter, keys: keys)
             }
         } catch {
             // The harness's policies and bounds are valid by construction; a caller's engine

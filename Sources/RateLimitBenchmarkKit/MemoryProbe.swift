@@ -18,7 +18,7 @@ package enum MemoryProbe {
             limiter = made
         case .tutorial:
             limiter = TutorialDesignLimiter<Int>(policy: policy)
-        case .floor, .floorKeyed, .custom:
+        case .floor, .floorKeyed, .floorProbed, .custom:
             // A caller's engine lives only in the caller's process: no child can make it.
             return nil
         }
@@ -36,7 +36,7 @@ package enum MemoryProbe {
         executable: String = "/proc/self/exe"
     ) -> Double? {
         switch engine {
-        case .floor, .floorKeyed, .custom: return nil
+        case .floor, .floorKeyed, .floorProbed, .custom: return nil
         case .engine, .tutorial: break
         }
         let process = Process()

@@ -4,7 +4,7 @@
 /// count asked for); for every workload measured, divide each engine's ops/s by the best engine's;
 /// the engine with the highest geometric mean of those ratios wins — it is the one that is never
 /// far from the best. When two engines are within 3 % of each other, the one that uses fewer bytes
-/// per key wins. Reference rows (`floor`, `floor-keyed`, `tutorial`) are never recommended, and
+/// per key wins. Reference rows (`floor`, `floor-keyed`, `floor-probed`, `tutorial`) are never recommended, and
 /// the fast-path workloads (`hot-allow-at`, `hot-allow-handle`) are not counted.
 package struct Recommendation: Codable, Hashable, Sendable {
     /// One workload's figures for the recommended engine.

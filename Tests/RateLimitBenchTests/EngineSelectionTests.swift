@@ -12,7 +12,7 @@ struct EngineSelectionTests {
             try EngineSelection.parseList("mutex,lockless")
         } throws: { error in
             (error as? ArgumentError)?.description
-                == "unknown value 'lockless': allowed values are mutex, atomic, sharded, floor, floor-keyed, tutorial, redis"
+                == "unknown value 'lockless': allowed values are mutex, atomic, sharded, floor, floor-keyed, floor-probed, tutorial, redis"
         }
     }
 }

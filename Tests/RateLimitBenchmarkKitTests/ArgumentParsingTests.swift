@@ -36,7 +36,7 @@ struct ArgumentParsingTests {
         } throws: { error in
             // Redis is the command line's (`EngineSelectionTests`), not the kit's.
             (error as? ArgumentError)?.description
-                == "unknown value 'lockless': allowed values are mutex, atomic, sharded, floor, floor-keyed, tutorial"
+                == "unknown value 'lockless': allowed values are mutex, atomic, sharded, floor, floor-keyed, floor-probed, tutorial"
         }
         #expect {
             try Workload.parseList("hot")

@@ -123,7 +123,7 @@ public enum RateLimitBenchmark {
                 throw .invalid("repetitions", "\(configuration.repetitions)", mustBe: "in 1...100")
             }
             let custom = engines.map { BenchmarkEngine.custom(CustomEngine($0)) }
-            let all = (configuration.includeBuiltIns ? BenchmarkEngine.allCases : []) + custom
+            let all = (configuration.includeBuiltIns ? BenchmarkEngine.localEngines : []) + custom
             guard !all.isEmpty else {
                 throw .invalid("engines", "[]", mustBe: "at least one engine, or includeBuiltIns")
             }

@@ -6,10 +6,12 @@ import Foundation
 package enum SVGChart {
     static let palette: [BenchmarkEngine: String] = [
         .mutex: "#1f77b4", .atomic: "#d62728", .sharded: "#2ca02c", .tutorial: "#9467bd", .floor: "#555555",
-        .floorKeyed: "#999999",
+        .floorKeyed: "#999999", .floorProbed: "#bbbbbb",
     ]
     /// The reference rows' dash patterns: they are bounds, not contenders.
-    static let dashes: [EngineName: String] = [EngineName(.floor): "6 4", EngineName(.floorKeyed): "2 3"]
+    static let dashes: [EngineName: String] = [
+        EngineName(.floor): "6 4", EngineName(.floorKeyed): "2 3", EngineName(.floorProbed): "1 3",
+    ]
     /// For engines measured outside the kit, in the order they appear (Redis is the first).
     static let otherColors = ["#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
