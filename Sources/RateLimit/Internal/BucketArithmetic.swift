@@ -30,6 +30,12 @@ package struct BucketArithmetic: Hashable, Sendable {
     /// How long an engine may use one epoch before rebasing: ticks since the epoch stay below
     /// 2⁶², so `ticks + debt` never overflows.
     @usableFromInline let rebaseAfterNanoseconds: Int64
+    /// Division by `I'` (smooth; 1 in stepped mode, where it is unused), `M`, `refill` and the
+    /// interval, without a `div` instruction on a decision's path.
+    @usableFromInline let perToken: ExactDivisor
+    @usableFromInline let perNanosecond: ExactDivisor
+    @usableFromInline let perRefill: ExactDivisor
+    @usableFromInline let perInterval: ExactDivisor
 
     init(mode: RefillMode, capacity: Int64, refill: Int64, intervalNanoseconds: Int64) throws(RateLimitError) {
         self.isStepped = mode == .stepped
@@ -74,6 +80,10 @@ package struct BucketArithmetic: Hashable, Sendable {
         }
         self.windowTicks = window.partialValue
         self.rebaseAfterNanoseconds = (1 << 62) / self.ticksPerNanosecond
+        self.perToken = ExactDivisor(max(1, self.ticksPerToken))
+        self.perNanosecond = ExactDivisor(self.ticksPerNanosecond)
+        self.perRefill = ExactDivisor(refill)
+        self.perInterval = ExactDivisor(intervalNanoseconds)
     }
 
     private static func largestCapacity(
@@ -111,7 +121,7 @@ package struct BucketArithmetic: Hashable, Sendable {
 
     @inlinable
     func nanoseconds(ceilingOfTicks ticks: Int64) -> Int64 {
-        self.ticksPerNanosecond == 1 ? ticks : ceilingDivide(ticks, self.ticksPerNanosecond)
+        self.perNanosecond.divideRoundingUp(ticks)
     }
 
     // MARK: Decisions
@@ -146,7 +156,7 @@ package struct BucketArithmetic: Hashable, Sendable {
     func decideSmooth(debt: Int64, cost: Int64) -> BucketOutcome {
         let capacity = self.capacity
         if cost > capacity {
-            return self.exceedsCapacity(remaining: capacity - ceilingDivide(debt, self.ticksPerToken), debt: debt)
+            return self.exceedsCapacity(remaining: capacity - self.perToken.divideRoundingUp(debt), debt: debt)
         }
         // cost ≤ capacity, so cost·I' ≤ window ≤ 2⁶¹ and debt ≤ 2⁶¹ (plus a stale-clock excess):
         // no overflow.
@@ -155,7 +165,7 @@ package struct BucketArithmetic: Hashable, Sendable {
             return BucketOutcome(
                 decision: RateLimitDecision(
                     isAllowed: true,
-                    remaining: Int(capacity - ceilingDivide(newDebt, self.ticksPerToken)),
+                    remaining: Int(capacity - self.perToken.divideRoundingUp(newDebt)),
                     limit: Int(capacity),
                     retryAfterNanoseconds: 0,
                     resetAfterNanoseconds: self.nanoseconds(ceilingOfTicks: newDebt)
@@ -166,7 +176,7 @@ package struct BucketArithmetic: Hashable, Sendable {
         return BucketOutcome(
             decision: RateLimitDecision(
                 isAllowed: false,
-                remaining: Int(max(0, capacity - ceilingDivide(debt, self.ticksPerToken))),
+                remaining: Int(max(0, capacity - self.perToken.divideRoundingUp(debt))),
                 limit: Int(capacity),
                 retryAfterNanoseconds: self.nanoseconds(ceilingOfTicks: newDebt - self.windowTicks),
                 resetAfterNanoseconds: self.nanoseconds(ceilingOfTicks: debt)
@@ -185,9 +195,9 @@ package struct BucketArithmetic: Hashable, Sendable {
         var overflow: Int64 = 0
         var steps: Int64 = 0
         if debt > 0 {
-            fullIn = ceilingDivide(debt, refill)
+            fullIn = self.perRefill.divideRoundingUp(debt)
             overflow = fullIn &* refill &- debt
-            steps = ceilingDivide(fullIn, interval)
+            steps = self.perInterval.divideRoundingUp(fullIn)
         }
         let deficit = steps &* refill &- overflow
         let available = max(0, capacity - deficit)
@@ -208,7 +218,7 @@ package struct BucketArithmetic: Hashable, Sendable {
                 )
             }
             let newDeficit = deficit &+ cost
-            let newSteps = ceilingDivide(newDeficit, refill)
+            let newSteps = self.perRefill.divideRoundingUp(newDeficit)
             let newOverflow = newSteps &* refill &- newDeficit
             // A full bucket has no phase: its steps start now. Otherwise the phase in F is kept.
             let newFullIn = steps == 0 ? newSteps &* interval : fullIn &+ (newSteps &- steps) &* interval
@@ -224,7 +234,7 @@ package struct BucketArithmetic: Hashable, Sendable {
             )
         }
         // The request fits once at most `affordable` steps remain before F.
-        let affordable = (capacity &- cost &+ overflow) / refill
+        let affordable = self.perRefill.divide(capacity &- cost &+ overflow)
         return BucketOutcome(
             decision: RateLimitDecision(
                 isAllowed: false,
@@ -246,7 +256,7 @@ package struct BucketArithmetic: Hashable, Sendable {
                 limit: Int(self.capacity),
                 retryAfterNanoseconds: .max,
                 resetAfterNanoseconds: self.isStepped
-                    ? ceilingDivide(debt, self.refill) : self.nanoseconds(ceilingOfTicks: debt),
+                    ? self.perRefill.divideRoundingUp(debt) : self.nanoseconds(ceilingOfTicks: debt),
                 exceedsCapacity: true
             ),
             newDebt: nil
@@ -267,12 +277,6 @@ package struct BucketOutcome: Sendable {
         self.decision = decision
         self.newDebt = newDebt
     }
-}
-
-/// `⌈a / b⌉` for `a ≥ 0`, `b > 0`, both below 2⁶².
-@inlinable
-func ceilingDivide(_ a: Int64, _ b: Int64) -> Int64 {
-    (a &+ b &- 1) / b
 }
 
 private func greatestCommonDivisor(_ a: Int64, _ b: Int64) -> Int64 {
