@@ -158,8 +158,10 @@ package struct BucketArithmetic: Hashable, Sendable {
         if cost > capacity {
             return self.exceedsCapacity(remaining: capacity - self.perToken.divideRoundingUp(debt), debt: debt)
         }
-        // cost ≤ capacity, so cost·I' ≤ window ≤ 2⁶¹ and debt ≤ 2⁶¹ (plus a stale-clock excess):
-        // no overflow.
+        // cost ≤ capacity, so cost·I' ≤ window ≤ 2⁶¹. A debt is a stored state (below 2⁶² + 2⁶¹:
+        // ticks since the epoch stay below 2⁶², plus at most a window) less a reading of at
+        // least 0, so below 3·2⁶¹ even for the stalest reading: no overflow, and every dividend
+        // below, plus its divisor (at most 2⁶¹), stays under ExactDivisor's 2⁶³.
         let newDebt = debt &+ cost &* self.ticksPerToken
         if newDebt <= self.windowTicks {
             return BucketOutcome(

@@ -7,16 +7,16 @@
 ///
 /// ## Why the quotient is exact
 /// For a divisor `d` that is not a power of two, let `ℓ = ⌈log₂ d⌉` (so `2^(ℓ−1) < d < 2^ℓ`),
-/// `k = 63 + ℓ`, and `m = ⌈2^k / d⌉ = (2^k + e) / d` with `0 ≤ e < d`. Then `m < 2^64` (it is at
-/// most `⌈2^k / 2^(ℓ−1)⌉ = 2^64` and equal only if `d = 2^(ℓ−1)`), and for `0 ≤ n < 2^63`:
+/// `k = 63 + ℓ`, and `m = ⌈2^k / d⌉ = (2^k + e) / d` with `0 ≤ e < d`.
 ///
-///     n·m / 2^k = n/d + n·e / (d·2^k),   where  n·e < 2^63 · 2^ℓ = 2^k,
+/// - `m` fits one word: `2^k / d < 2^k / 2^(ℓ−1) = 2^64`, and `2^k / d > 2^64 − 1` would need
+///   `d < 2^(ℓ−1)·(1 + 1/(2^64 − 1))`, which no integer above `2^(ℓ−1)` is; so `m ≤ 2^64 − 1`.
+/// - For `0 ≤ n < 2^63`: `n·m / 2^k = n/d + n·e / (d·2^k)`, where `n·e < 2^63 · 2^ℓ = 2^k`, so
+///   the error term is below `1/d`. Writing `n = q·d + r` with `r ≤ d − 1`, `n/d + error` lies in
+///   `[q, q + (d − 1)/d + 1/d) = [q, q + 1)`: its floor is `q`.
 ///
-/// so the error term is below `1/d`. Writing `n = q·d + r` with `r ≤ d − 1`, `n/d + error` lies
-/// in `[q, q + (d − 1)/d + 1/d) = [q, q + 1)`: its floor is `q`. The product's high word shifted
-/// right by `k − 64 = ℓ − 1` is that floor. (`m ≤ 2^64 − 1`: `2^k / d < 2^k / 2^(ℓ−1) = 2^64`,
-/// and `2^k / d > 2^64 − 1` would need `d < 2^(ℓ−1)·(1 + 1/(2^64 − 1))`, which no integer above
-/// `2^(ℓ−1)` is.) A power of two, 1 included, is a shift.
+/// The product's high word shifted right by `k − 64 = ℓ − 1` is that floor. A power of two, 1
+/// included, is a shift. At `n ≥ 2^63` the bound fails, and so can the quotient.
 ///
 /// This is Granlund and Montgomery's division by invariant integers, with the multiplier chosen
 /// for dividends below 2⁶³ so that it fits one word and needs no fix-up step.
@@ -54,6 +54,7 @@ package struct ExactDivisor: Hashable, Sendable {
     @inlinable
     @inline(__always)
     package func divide(_ n: Int64) -> Int64 {
+        assert(n >= 0, "ExactDivisor divides 0..<2⁶³, not \(n)")
         let value = UInt64(bitPattern: n)
         // The branch depends on the policy only, so it is always predicted.
         if self.multiplier == 0 { return Int64(bitPattern: value >> self.shift) }
