@@ -30,12 +30,6 @@ package struct BucketArithmetic: Hashable, Sendable {
     /// How long an engine may use one epoch before rebasing: ticks since the epoch stay below
     /// 2⁶², so `ticks + debt` never overflows.
     @usableFromInline let rebaseAfterNanoseconds: Int64
-    /// Division by `I'` (smooth; 1 in stepped mode, where it is unused), `M`, `refill` and the
-    /// interval, without a `div` instruction on a decision's path.
-    @usableFromInline let perToken: ExactDivisor
-    @usableFromInline let perNanosecond: ExactDivisor
-    @usableFromInline let perRefill: ExactDivisor
-    @usableFromInline let perInterval: ExactDivisor
 
     init(mode: RefillMode, capacity: Int64, refill: Int64, intervalNanoseconds: Int64) throws(RateLimitError) {
         self.isStepped = mode == .stepped
@@ -80,10 +74,6 @@ package struct BucketArithmetic: Hashable, Sendable {
         }
         self.windowTicks = window.partialValue
         self.rebaseAfterNanoseconds = (1 << 62) / self.ticksPerNanosecond
-        self.perToken = ExactDivisor(max(1, self.ticksPerToken))
-        self.perNanosecond = ExactDivisor(self.ticksPerNanosecond)
-        self.perRefill = ExactDivisor(refill)
-        self.perInterval = ExactDivisor(intervalNanoseconds)
     }
 
     private static func largestCapacity(
@@ -121,7 +111,7 @@ package struct BucketArithmetic: Hashable, Sendable {
 
     @inlinable
     func nanoseconds(ceilingOfTicks ticks: Int64) -> Int64 {
-        self.perNanosecond.divideRoundingUp(ticks)
+        self.ticksPerNanosecond == 1 ? ticks : ceilingDivide(ticks, self.ticksPerNanosecond)
     }
 
     // MARK: Decisions
@@ -156,18 +146,16 @@ package struct BucketArithmetic: Hashable, Sendable {
     func decideSmooth(debt: Int64, cost: Int64) -> BucketOutcome {
         let capacity = self.capacity
         if cost > capacity {
-            return self.exceedsCapacity(remaining: capacity - self.perToken.divideRoundingUp(debt), debt: debt)
+            return self.exceedsCapacity(remaining: capacity - ceilingDivide(debt, self.ticksPerToken), debt: debt)
         }
-        // cost ≤ capacity, so cost·I' ≤ window ≤ 2⁶¹. A debt is a stored state (below 2⁶² + 2⁶¹:
-        // ticks since the epoch stay below 2⁶², plus at most a window) less a reading of at
-        // least 0, so below 3·2⁶¹ even for the stalest reading: no overflow, and every dividend
-        // below, plus its divisor (at most 2⁶¹), stays under ExactDivisor's 2⁶³.
+        // cost ≤ capacity, so cost·I' ≤ window ≤ 2⁶¹ and debt ≤ 2⁶¹ (plus a stale-clock excess):
+        // no overflow.
         let newDebt = debt &+ cost &* self.ticksPerToken
         if newDebt <= self.windowTicks {
             return BucketOutcome(
                 decision: RateLimitDecision(
                     isAllowed: true,
-                    remaining: Int(capacity - self.perToken.divideRoundingUp(newDebt)),
+                    remaining: Int(capacity - ceilingDivide(newDebt, self.ticksPerToken)),
                     limit: Int(capacity),
                     retryAfterNanoseconds: 0,
                     resetAfterNanoseconds: self.nanoseconds(ceilingOfTicks: newDebt)
@@ -178,7 +166,7 @@ package struct BucketArithmetic: Hashable, Sendable {
         return BucketOutcome(
             decision: RateLimitDecision(
                 isAllowed: false,
-                remaining: Int(max(0, capacity - self.perToken.divideRoundingUp(debt))),
+                remaining: Int(max(0, capacity - ceilingDivide(debt, self.ticksPerToken))),
                 limit: Int(capacity),
                 retryAfterNanoseconds: self.nanoseconds(ceilingOfTicks: newDebt - self.windowTicks),
                 resetAfterNanoseconds: self.nanoseconds(ceilingOfTicks: debt)
@@ -197,9 +185,9 @@ package struct BucketArithmetic: Hashable, Sendable {
         var overflow: Int64 = 0
         var steps: Int64 = 0
         if debt > 0 {
-            fullIn = self.perRefill.divideRoundingUp(debt)
+            fullIn = ceilingDivide(debt, refill)
             overflow = fullIn &* refill &- debt
-            steps = self.perInterval.divideRoundingUp(fullIn)
+            steps = ceilingDivide(fullIn, interval)
         }
         let deficit = steps &* refill &- overflow
         let available = max(0, capacity - deficit)
@@ -220,7 +208,7 @@ package struct BucketArithmetic: Hashable, Sendable {
                 )
             }
             let newDeficit = deficit &+ cost
-            let newSteps = self.perRefill.divideRoundingUp(newDeficit)
+            let newSteps = ceilingDivide(newDeficit, refill)
             let newOverflow = newSteps &* refill &- newDeficit
             // A full bucket has no phase: its steps start now. Otherwise the phase in F is kept.
             let newFullIn = steps == 0 ? newSteps &* interval : fullIn &+ (newSteps &- steps) &* interval
@@ -236,7 +224,7 @@ package struct BucketArithmetic: Hashable, Sendable {
             )
         }
         // The request fits once at most `affordable` steps remain before F.
-        let affordable = self.perRefill.divide(capacity &- cost &+ overflow)
+        let affordable = (capacity &- cost &+ overflow) / refill
         return BucketOutcome(
             decision: RateLimitDecision(
                 isAllowed: false,
@@ -258,7 +246,7 @@ package struct BucketArithmetic: Hashable, Sendable {
                 limit: Int(self.capacity),
                 retryAfterNanoseconds: .max,
                 resetAfterNanoseconds: self.isStepped
-                    ? self.perRefill.divideRoundingUp(debt) : self.nanoseconds(ceilingOfTicks: debt),
+                    ? ceilingDivide(debt, self.refill) : self.nanoseconds(ceilingOfTicks: debt),
                 exceedsCapacity: true
             ),
             newDebt: nil
@@ -279,6 +267,12 @@ package struct BucketOutcome: Sendable {
         self.decision = decision
         self.newDebt = newDebt
     }
+}
+
+/// `⌈a / b⌉` for `a ≥ 0`, `b > 0`, both below 2⁶².
+@inlinable
+func ceilingDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    (a &+ b &- 1) / b
 }
 
 private func greatestCommonDivisor(_ a: Int64, _ b: Int64) -> Int64 {
