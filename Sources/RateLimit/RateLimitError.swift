@@ -15,6 +15,7 @@ public struct RateLimitError: Error, Hashable, Sendable, CustomStringConvertible
             case invalidCost
             case invalidConfiguration
             case unavailable
+            case wouldExceedTimeout
         }
 
         private let value: Value
@@ -31,6 +32,9 @@ public struct RateLimitError: Error, Hashable, Sendable, CustomStringConvertible
         public static let invalidConfiguration = Code(.invalidConfiguration)
         /// A backing store (for example Redis) could not answer in time.
         public static let unavailable = Code(.unavailable)
+        /// Waiting for tokens would take longer than the caller allows
+        /// (``ReservingRateLimiter/wait(_:cost:timeout:)``); nothing was taken.
+        public static let wouldExceedTimeout = Code(.wouldExceedTimeout)
 
         /// The code in words, such as `invalid policy`.
         public var description: String {
@@ -39,6 +43,7 @@ public struct RateLimitError: Error, Hashable, Sendable, CustomStringConvertible
             case .invalidCost: "invalid cost"
             case .invalidConfiguration: "invalid configuration"
             case .unavailable: "unavailable"
+            case .wouldExceedTimeout: "would exceed timeout"
             }
         }
     }

@@ -53,6 +53,18 @@ public struct ConformanceScenario: Hashable, Sendable, CustomStringConvertible {
         "contention-random-costs",
     ]
 
+    /// The names of the single-threaded reservation scenarios, for a `ReservingRateLimiter`.
+    public static let reservationNames = [
+        "reservation-queue",
+        "reservation-cancel",
+        "reservation-cancel-after-eviction",
+        "reservation-limits",
+        "reservation-model-random",
+    ]
+
+    /// The name of the real-thread reservation scenario on a frozen clock.
+    public static let reservationContentionName = "contention-reservations"
+
     /// The name of the real-clock scenario.
     public static let realClockName = "real-clock-saturation"
 
@@ -67,6 +79,22 @@ public struct ConformanceScenario: Hashable, Sendable, CustomStringConvertible {
                 threadCounts.map { ConformanceScenario(name: name, kind: .contention, threads: $0) }
             }
             + realClockThreadCounts.map { ConformanceScenario(name: self.realClockName, kind: .realClock, threads: $0) }
+    }
+}
+
+extension ConformanceScenario {
+    /// The scenarios for engines that reserve (`ReservingRateLimiter`), not part of
+    /// ``all(threadCounts:realClockThreadCounts:)``: the single-threaded ones, and the contention
+    /// one at each of `threadCounts`.
+    public static func reservations(threadCounts: [Int] = [1, 2, 4, 8, 16, 32]) -> [ConformanceScenario] {
+        self.reservationNames.map { ConformanceScenario(name: $0, kind: .deterministic, threads: nil) }
+            + threadCounts.map {
+                ConformanceScenario(name: self.reservationContentionName, kind: .contention, threads: $0)
+            }
+    }
+
+    var isReservation: Bool {
+        Self.reservationNames.contains(self.name) || self.name == Self.reservationContentionName
     }
 }
 

@@ -49,6 +49,9 @@ public struct RateLimiterConformance<Key: Hashable & Sendable>: Sendable {
     /// Runs one scenario, throwing on the first mismatch.
     public func run(_ scenario: ConformanceScenario) throws(ConformanceFailure) {
         let context = ScenarioContext(suite: self, scenario: scenario)
+        if scenario.isReservation {
+            return try self.runReservation(scenario.name, context)
+        }
         switch scenario.kind {
         case .deterministic:
             try self.runDeterministic(scenario.name, context)

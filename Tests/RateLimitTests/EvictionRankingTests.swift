@@ -60,8 +60,9 @@ struct EvictionRankingTests {
         var table = BucketTable<Int>(maxKeys: maxKeys, epoch: 0)
         for key in 0..<Self.insertedKeys {
             let cost = Int.random(in: 1...10, using: &random)
-            _ = table.decide(
-                key, hash: hashing.hash(key), cost: cost, now: Int64(key) * 100_000, arithmetic: Self.policy.arithmetic)
+            _ = table.apply(
+                Acquisition(cost: cost), to: key, hash: hashing.hash(key), now: Int64(key) * 100_000,
+                arithmetic: Self.policy.arithmetic)
         }
         return table
     }

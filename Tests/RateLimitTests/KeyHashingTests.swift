@@ -73,7 +73,8 @@ struct KeyHashingTests {
         let policy = try BucketPolicy(capacity: 10, refill: 1, every: .seconds(1))
         var table = BucketTable<Int>(maxKeys: 8192, epoch: 0)
         for key in keys {
-            _ = table.decide(key, hash: hashing.hash(key), cost: 1, now: 0, arithmetic: policy.arithmetic)
+            _ = table.apply(
+                Acquisition(cost: 1), to: key, hash: hashing.hash(key), now: 0, arithmetic: policy.arithmetic)
         }
         #expect(table.longestProbe == keys.count - 1)
     }

@@ -10,9 +10,13 @@ import Synchronization
 /// let limiter = try MutexRateLimiter<String>(policy: policy, clock: clock)
 /// clock.advance(by: .seconds(3))
 /// ```
-public final class ManualClock: RateLimitClock, Sendable {
+public final class ManualClock: RateLimitClock, @unchecked Sendable {
+    // @unchecked: `sleepers` is raw memory behind a pthread mutex; everything else is atomic or
+    // immutable.
     @usableFromInline
     let nanoseconds: Atomic<Int64>
+    /// Tasks in ``sleep(untilNanoseconds:)``, woken by ``advance(nanoseconds:)``.
+    let sleepers = LockedShards<Sleepers>(count: 1) { _ in Sleepers() }
     /// Which clock a ``RateLimitInstant`` was read from: a serial number unique among every
     /// manual clock of the process, never an address (which a later clock could reuse while an
     /// instant of this one is still held). Shifted and tagged so that it equals neither the
@@ -70,7 +74,10 @@ public final class ManualClock: RateLimitClock, Sendable {
                 successOrdering: .releasing,
                 failureOrdering: .relaxed
             )
-            if exchanged { return }
+            if exchanged {
+                self.wakeSleepers()
+                return
+            }
             current = original
         }
     }

@@ -26,4 +26,26 @@
 public protocol RateLimitClock: Sendable {
     /// Nanoseconds since this clock's origin.
     func monotonicNanoseconds() -> Int64
+
+    /// Suspends until this clock reads `deadline` or later: how
+    /// ``ReservingRateLimiter/wait(_:cost:timeout:)`` waits for its turn.
+    ///
+    /// The default sleeps on the system's continuous clock for the difference and reads this clock
+    /// again, until the reading is there: right for any clock that runs at real time. A clock that
+    /// moves otherwise (such as ``ManualClock``) implements it to wake its sleepers as it moves.
+    ///
+    /// - Throws: `CancellationError` if the task is cancelled first.
+    func sleep(untilNanoseconds deadline: Int64) async throws
+}
+
+extension RateLimitClock {
+    /// Sleeps on the system's continuous clock until this clock reads `deadline` or later.
+    public func sleep(untilNanoseconds deadline: Int64) async throws {
+        while true {
+            let now = self.monotonicNanoseconds()
+            if now >= deadline { return }
+            // The system clock may run slightly apart from this one: read this one again after.
+            try await Task.sleep(for: .nanoseconds(deadline &- now))
+        }
+    }
 }

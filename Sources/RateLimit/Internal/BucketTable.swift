@@ -141,74 +141,84 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         return longest
     }
 
-    /// Applies a request to `key`'s bucket at `now` (clock nanoseconds).
+    /// Applies `operation` to `key`'s bucket at `now` (clock nanoseconds).
     ///
     /// - Complexity: O(1) expected; an insert into a full table adds O(``evictionWindow``).
     @inlinable
-    package mutating func decide(
-        _ key: Key,
+    package mutating func apply<Operation: BucketOperation>(
+        _ operation: Operation,
+        to key: Key,
         hash: Int,
-        cost: Int,
         now: Int64,
         arithmetic: BucketArithmetic
-    ) -> RateLimitDecision {
-        guard let nowTicks = arithmetic.ticks(at: now, epoch: self.epoch) else {
-            self.rebase(now: now, arithmetic: arithmetic)
-            return self.decide(key, hash: hash, cost: cost, now: now, arithmetic: arithmetic)
-        }
+    ) -> Operation.Result {
+        let nowTicks = self.ticks(at: now, arithmetic: arithmetic)
         let tag = HashTag.tag(hash)
         let slot = self.find(key, tag: tag, hint: nil)
-        return self.decide(key, tag: tag, at: slot, cost: cost, nowTicks: nowTicks, arithmetic: arithmetic)
+        return self.apply(operation, to: key, tag: tag, at: slot, nowTicks: nowTicks, arithmetic: arithmetic)
     }
 
-    /// ``decide(_:hash:cost:now:arithmetic:)`` trying `hint` (a ``BucketHandle``'s slot) before
-    /// the key's home slot. A separate copy, so that the plain decision's code stays as it was.
+    /// ``apply(_:to:hash:now:arithmetic:)`` trying `hint` (a ``BucketHandle``'s slot) before the
+    /// key's home slot. A separate copy, so that the plain decision's code stays as it was.
     @inlinable
-    package mutating func decide(
-        _ key: Key,
+    package mutating func apply<Operation: BucketOperation>(
+        _ operation: Operation,
+        to key: Key,
         hash: Int,
         hint: Int,
-        cost: Int,
         now: Int64,
         arithmetic: BucketArithmetic
-    ) -> RateLimitDecision {
-        guard let nowTicks = arithmetic.ticks(at: now, epoch: self.epoch) else {
-            self.rebase(now: now, arithmetic: arithmetic)
-            return self.decide(key, hash: hash, hint: hint, cost: cost, now: now, arithmetic: arithmetic)
-        }
+    ) -> Operation.Result {
+        let nowTicks = self.ticks(at: now, arithmetic: arithmetic)
         let tag = HashTag.tag(hash)
         let slot = self.find(key, tag: tag, hint: hint)
-        return self.decide(key, tag: tag, at: slot, cost: cost, nowTicks: nowTicks, arithmetic: arithmetic)
+        return self.apply(operation, to: key, tag: tag, at: slot, nowTicks: nowTicks, arithmetic: arithmetic)
     }
 
-    /// The decision once the probe is done: on the bucket at `slot`, or on an absent key.
+    /// `now` in ticks since the epoch, rebasing first if the epoch is too old for it.
     @inlinable
     @inline(__always)
-    mutating func decide(
-        _ key: Key,
+    package mutating func ticks(at now: Int64, arithmetic: BucketArithmetic) -> Int64 {
+        if let nowTicks = arithmetic.ticks(at: now, epoch: self.epoch) { return nowTicks }
+        self.rebase(now: now, arithmetic: arithmetic)
+        // Just rebased to `now` (or later): 0 ticks away at most a rebase period.
+        return arithmetic.ticks(at: now, epoch: self.epoch) ?? 0
+    }
+
+    /// The operation once the probe is done: on the bucket at `slot`, or on an absent key.
+    @inlinable
+    @inline(__always)
+    package mutating func apply<Operation: BucketOperation>(
+        _ operation: Operation,
+        to key: Key,
         tag: UInt32,
         at slot: Int?,
-        cost: Int,
         nowTicks: Int64,
         arithmetic: BucketArithmetic
-    ) -> RateLimitDecision {
+    ) -> Operation.Result {
         if let slot {
-            let outcome = arithmetic.decide(
-                debt: arithmetic.debt(stored: self.elements[slot].stored, now: nowTicks), cost: cost)
-            if let newDebt = outcome.newDebt {
-                self.elements[slot].stored = nowTicks &+ newDebt
+            let (result, newStored) = operation.apply(
+                stored: self.elements[slot].stored, nowTicks: nowTicks, arithmetic: arithmetic)
+            if let newStored {
+                self.elements[slot].stored = newStored
             }
-            return outcome.decision
+            return result
         }
         // Absent means full at the floor: full for any reading since the last drop, never full
-        // earlier than a dropped bucket was. Only a request that takes tokens creates a bucket:
+        // earlier than a dropped bucket was. Only an operation that takes tokens creates a bucket:
         // peeks and requests above the capacity leave the table as it is.
-        let outcome = arithmetic.decide(debt: arithmetic.debt(stored: self.floor, now: nowTicks), cost: cost)
-        if let newDebt = outcome.newDebt {
-            self.insert(
-                Element(key: key, stored: nowTicks &+ newDebt), tag: tag, nowTicks: nowTicks, arithmetic: arithmetic)
+        let (result, newStored) = operation.apply(stored: self.floor, nowTicks: nowTicks, arithmetic: arithmetic)
+        if Operation.createsBuckets, let newStored {
+            self.insert(Element(key: key, stored: newStored), tag: tag, nowTicks: nowTicks, arithmetic: arithmetic)
         }
-        return outcome.decision
+        return result
+    }
+
+    /// What a reservation's cancellation checks to know that the table still holds the bucket the
+    /// reservation changed, with states on the same epoch: no rebase, and no eviction of a bucket
+    /// that owed tokens, since (see ``Cancellation``).
+    package var generation: BucketGeneration {
+        BucketGeneration(epoch: self.epoch, evictions: self.evicted)
     }
 
     /// The slot holding `key`: `hint` first (masked to the table: a hint may come from before a

@@ -56,6 +56,16 @@ struct ClockSource: Sendable {
         return instant.nanoseconds
     }
 
+    /// Suspends until the clock reads `deadline` or later (see ``RateLimitClock/sleep(untilNanoseconds:)``).
+    func sleep(untilNanoseconds deadline: Int64) async throws {
+        switch self.kind {
+        case .monotonic: try await MonotonicClock().sleep(untilNanoseconds: deadline)
+        case .coarseMonotonic: try await CoarseMonotonicClock().sleep(untilNanoseconds: deadline)
+        case .manual: try await self.manual.unsafelyUnwrapped.sleep(untilNanoseconds: deadline)
+        case .custom: try await self.custom.unsafelyUnwrapped.sleep(untilNanoseconds: deadline)
+        }
+    }
+
     @inlinable
     func now() -> Int64 {
         switch self.kind {

@@ -34,7 +34,7 @@ extension ConcurrentBucketStore {
             let (_, entry) = self.find(key, tag: HashTag.tag(hash), hint: nil, in: index)
         else { return nil }
         Interleaving.reach(.probed)
-        return self.update(entry, cost: cost, nowTicks: nowTicks, countingRetries: true)
+        return self.update(entry, Acquisition(cost: cost), nowTicks: nowTicks, countingRetries: true)
     }
 
     /// ``decideLockFree(_:hash:cost:now:)`` trying `hint` (a ``BucketHandle``'s slot) before the
@@ -47,7 +47,7 @@ extension ConcurrentBucketStore {
             let (_, entry) = self.find(key, tag: HashTag.tag(hash), hint: hint, in: index)
         else { return nil }
         Interleaving.reach(.probed)
-        return self.update(entry, cost: cost, nowTicks: nowTicks, countingRetries: true)
+        return self.update(entry, Acquisition(cost: cost), nowTicks: nowTicks, countingRetries: true)
     }
 
     /// What a read section decides with: `now` in ticks since the epoch, and the index; `nil` when
@@ -119,13 +119,14 @@ extension ConcurrentBucketStore {
         return self.find(key, tag: tag, hint: nil, in: index)?.slot ?? HashTag.home(tag, mask: index.mask)
     }
 
-    /// The compare-and-swap loop on one bucket: decide from the state read, install the new state
-    /// only if nobody changed it meanwhile, otherwise decide again from the newer state. Returns
-    /// `nil` if the entry was retired. Lock-free callers count their retries in the statistics.
+    /// The compare-and-swap loop on one bucket: apply `operation` to the state read, install the
+    /// new state only if nobody changed it meanwhile, otherwise apply it again to the newer state.
+    /// Returns `nil` if the entry was retired. Lock-free callers count their retries in the
+    /// statistics.
     @inlinable
-    func update(
-        _ entry: UnsafeMutablePointer<Entry>, cost: Int, nowTicks: Int64, countingRetries: Bool
-    ) -> RateLimitDecision? {
+    func update<Operation: BucketOperation>(
+        _ entry: UnsafeMutablePointer<Entry>, _ operation: Operation, nowTicks: Int64, countingRetries: Bool
+    ) -> Operation.Result? {
         // Relaxed throughout: the word is the bucket's entire state and publishes nothing else, so
         // only its own modification order matters, and a compare-and-swap always compares with the
         // latest value in that order. A denial or a peek reads without writing: it is linearised at
@@ -135,20 +136,18 @@ extension ConcurrentBucketStore {
             if state == Self.retiredState {
                 return nil
             }
-            // Deciding from the stored state and `max(stored, now)` (inside `debt`) means a thread
-            // whose clock reading is older than the stored state can only be stricter.
-            let outcome = self.arithmetic.decide(debt: self.arithmetic.debt(stored: state, now: nowTicks), cost: cost)
-            guard let newDebt = outcome.newDebt else {
-                return outcome.decision
+            let (result, newStored) = operation.apply(stored: state, nowTicks: nowTicks, arithmetic: self.arithmetic)
+            guard let newStored else {
+                return result
             }
             Interleaving.reach(.beforeCompareExchange)
             let (exchanged, current) = entry.pointee.state.weakCompareExchange(
                 expected: state,
-                desired: nowTicks &+ newDebt,
+                desired: newStored,
                 ordering: .relaxed
             )
             if exchanged {
-                return outcome.decision
+                return result
             }
             state = current
             if countingRetries {

@@ -11,41 +11,87 @@ extension ConcurrentBucketStore {
     @inlinable
     func decideLocked(_ key: Key, hash: Int, cost: Int, now: Int64) -> RateLimitDecision {
         self.writer.withLock(0) { writer in
-            // Relaxed loads of what only lock holders write.
-            var nowTicks: Int64
-            if let ticks = self.arithmetic.ticks(at: now, epoch: self.epoch.load(ordering: .relaxed)) {
-                nowTicks = ticks
-            } else {
-                self.rebase(now: now, writer: &writer)
-                nowTicks = self.arithmetic.ticks(at: now, epoch: self.epoch.load(ordering: .relaxed)) ?? 0
-            }
-            let tag = HashTag.tag(hash)
-            let index = SlotIndex(self.index.load(ordering: .relaxed))
-            var slot = HashTag.home(tag, mask: index.mask)
-            while true {
-                let word = index.slots[slot].load(ordering: .relaxed)
-                if word == 0 { break }
-                let entry = self.entries + SlotIndex.entry(of: word)
-                if SlotIndex.tag(of: word) == tag && entry.pointee.key == key {
-                    // Lock-free readers may race on this entry, but nothing retires it while we
-                    // hold the lock.
-                    guard let decision = self.update(entry, cost: cost, nowTicks: nowTicks, countingRetries: false)
-                    else {
-                        preconditionFailure("an indexed entry was retired without the writer lock")
-                    }
-                    return decision
-                }
-                slot = (slot &+ 1) & index.mask
-            }
-            // Absent: a bucket that was full at the floor, so that a reading older than a drop
-            // cannot recreate the bucket earlier than it was dropped.
-            let outcome = self.arithmetic.decide(
-                debt: self.arithmetic.debt(stored: writer.floor, now: nowTicks), cost: cost)
-            if let newDebt = outcome.newDebt {
-                self.insert(key, tag: tag, state: nowTicks &+ newDebt, nowTicks: nowTicks, writer: &writer)
-            }
-            return outcome.decision
+            let nowTicks = self.lockedTicks(at: now, writer: &writer)
+            return self.applyLocked(Acquisition(cost: cost), to: key, hash: hash, nowTicks: nowTicks, writer: &writer)
         }
+    }
+
+    /// A reservation, under the writer lock, with the store's generation under the same lock.
+    func reserve(
+        _ key: Key, hash: Int, cost: Int, maxWaitNanoseconds: Int64, now: Int64
+    ) -> (step: Reservation.Step, generation: BucketGeneration) {
+        Interleaving.reach(.clockRead)
+        return self.writer.withLock(0) { writer in
+            let nowTicks = self.lockedTicks(at: now, writer: &writer)
+            let step = self.applyLocked(
+                Reservation(cost: cost, maxWaitNanoseconds: maxWaitNanoseconds), to: key, hash: hash,
+                nowTicks: nowTicks, writer: &writer)
+            return (step, self.generation(writer))
+        }
+    }
+
+    /// A cancellation, under the writer lock: `false`, changing nothing, unless the store is still
+    /// in `generation` once any rebase due at `now` is done.
+    func cancel(
+        _ key: Key, hash: Int, cancellation: Cancellation, generation: BucketGeneration, now: Int64
+    ) -> Bool {
+        Interleaving.reach(.clockRead)
+        return self.writer.withLock(0) { writer in
+            let nowTicks = self.lockedTicks(at: now, writer: &writer)
+            guard self.generation(writer) == generation else { return false }
+            return self.applyLocked(cancellation, to: key, hash: hash, nowTicks: nowTicks, writer: &writer)
+        }
+    }
+
+    /// What a cancellation checks (see ``BucketTable/generation``). Under the writer lock: only
+    /// lock holders evict or rebase.
+    func generation(_ writer: borrowing WriterState) -> BucketGeneration {
+        BucketGeneration(epoch: self.epoch.load(ordering: .relaxed), evictions: writer.evicted)
+    }
+
+    /// `now` in ticks since the epoch, rebasing first if the epoch is too old for it. Under the
+    /// writer lock.
+    @inlinable
+    func lockedTicks(at now: Int64, writer: inout WriterState) -> Int64 {
+        // Relaxed loads of what only lock holders write.
+        if let ticks = self.arithmetic.ticks(at: now, epoch: self.epoch.load(ordering: .relaxed)) {
+            return ticks
+        }
+        self.rebase(now: now, writer: &writer)
+        return self.arithmetic.ticks(at: now, epoch: self.epoch.load(ordering: .relaxed)) ?? 0
+    }
+
+    /// Applies `operation` to `key`'s bucket under the writer lock, inserting the key if the
+    /// operation creates buckets and its result takes tokens.
+    @inlinable
+    func applyLocked<Operation: BucketOperation>(
+        _ operation: Operation, to key: Key, hash: Int, nowTicks: Int64, writer: inout WriterState
+    ) -> Operation.Result {
+        let tag = HashTag.tag(hash)
+        let index = SlotIndex(self.index.load(ordering: .relaxed))
+        var slot = HashTag.home(tag, mask: index.mask)
+        while true {
+            let word = index.slots[slot].load(ordering: .relaxed)
+            if word == 0 { break }
+            let entry = self.entries + SlotIndex.entry(of: word)
+            if SlotIndex.tag(of: word) == tag && entry.pointee.key == key {
+                // Lock-free readers may race on this entry, but nothing retires it while we
+                // hold the lock.
+                guard let result = self.update(entry, operation, nowTicks: nowTicks, countingRetries: false)
+                else {
+                    preconditionFailure("an indexed entry was retired without the writer lock")
+                }
+                return result
+            }
+            slot = (slot &+ 1) & index.mask
+        }
+        // Absent: a bucket that was full at the floor, so that a reading older than a drop
+        // cannot recreate the bucket earlier than it was dropped.
+        let (result, newStored) = operation.apply(stored: writer.floor, nowTicks: nowTicks, arithmetic: self.arithmetic)
+        if Operation.createsBuckets, let newStored {
+            self.insert(key, tag: tag, state: newStored, nowTicks: nowTicks, writer: &writer)
+        }
+        return result
     }
 
     @inlinable

@@ -125,10 +125,53 @@ extension LockedShards where State: ~Copyable {
             // Inlined into each engine with `hint` a constant `nil` or a handle's slot: the
             // branch folds away.
             if let hint {
-                table.decide(key, hash: hash, hint: hint, cost: cost, now: now, arithmetic: arithmetic)
+                table.apply(Acquisition(cost: cost), to: key, hash: hash, hint: hint, now: now, arithmetic: arithmetic)
             } else {
-                table.decide(key, hash: hash, cost: cost, now: now, arithmetic: arithmetic)
+                table.apply(Acquisition(cost: cost), to: key, hash: hash, now: now, arithmetic: arithmetic)
             }
+        }
+    }
+}
+
+extension LockedShards where State: ~Copyable {
+    /// A reservation on a lock-per-shard engine, with the table's generation under the same lock.
+    func reserve<Key>(
+        _ key: Key,
+        hash: Int,
+        shard: Int,
+        cost: Int,
+        maxWaitNanoseconds: Int64,
+        now: Int64,
+        arithmetic: BucketArithmetic
+    ) -> (step: Reservation.Step, generation: BucketGeneration) where State == BucketTable<Key> {
+        Interleaving.reach(.clockRead)
+        return self.withLock(shard) { table in
+            let step = table.apply(
+                Reservation(cost: cost, maxWaitNanoseconds: maxWaitNanoseconds), to: key, hash: hash, now: now,
+                arithmetic: arithmetic)
+            return (step, table.generation)
+        }
+    }
+
+    /// A cancellation on a lock-per-shard engine: `false`, changing nothing, unless the table is
+    /// still in `generation` once any rebase due at `now` is done.
+    func cancel<Key>(
+        _ key: Key,
+        hash: Int,
+        shard: Int,
+        cancellation: Cancellation,
+        generation: BucketGeneration,
+        now: Int64,
+        arithmetic: BucketArithmetic
+    ) -> Bool where State == BucketTable<Key> {
+        Interleaving.reach(.clockRead)
+        return self.withLock(shard) { table in
+            let nowTicks = table.ticks(at: now, arithmetic: arithmetic)
+            guard table.generation == generation else { return false }
+            let tag = HashTag.tag(hash)
+            return table.apply(
+                cancellation, to: key, tag: tag, at: table.find(key, tag: tag, hint: nil), nowTicks: nowTicks,
+                arithmetic: arithmetic)
         }
     }
 }

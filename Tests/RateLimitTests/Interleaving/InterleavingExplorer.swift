@@ -63,6 +63,8 @@ final class InterleavingExplorer: @unchecked Sendable {
     private var status: [Status]
     private(set) var history = History()
     private var sequence = 0
+    /// Each thread's latest reservation, for its `.cancel` operations.
+    private var latestReservation: [Int: RateLimitReservation<ProbeKey>] = [:]
     private var currentOperation: [Operation?]
     private var prefix: [Int] = []
     private var expectedEnabled: [[Int]] = []
@@ -285,11 +287,28 @@ final class InterleavingExplorer: @unchecked Sendable {
         }
         self.sequence += 1
         let invoked = self.sequence
-        let decision = limiter.acquire(key, cost: operation.cost)
+        let result: OperationResult
+        switch operation.kind {
+        case .acquire:
+            result = .decided(limiter.acquire(key, cost: operation.cost))
+        case .reserve(let maxWait):
+            guard let reserving = limiter as? any ReservingRateLimiter<ProbeKey> else {
+                preconditionFailure("a reservation scenario on an engine that does not reserve")
+            }
+            switch reserving.schedule(key, cost: operation.cost, maxWait: .nanoseconds(maxWait)) {
+            case .reserved(let reservation):
+                self.latestReservation[thread] = reservation
+                result = .reserved(waitNanoseconds: reservation.delayNanoseconds, reservation.decision)
+            case .wouldWait(let wait): result = .refused(waitNanoseconds: wait)
+            case .exceedsCapacity(let decision): result = .exceedsCapacity(decision)
+            }
+        case .cancel:
+            result = .cancelled(self.latestReservation.removeValue(forKey: thread)?.cancel() ?? false)
+        }
         self.sequence += 1
         self.history.entries.append(
-            .operation(
-                thread: thread, operation: operation, decision: decision, invoked: invoked, responded: self.sequence))
+            .operation(thread: thread, operation: operation, result: result, invoked: invoked, responded: self.sequence)
+        )
         if thread == Self.main {
             self.recorder.operation = nil
         } else {
@@ -310,6 +329,7 @@ final class InterleavingExplorer: @unchecked Sendable {
         tearDown: (any BoundedRateLimiter<ProbeKey>) -> Void
     ) rethrows {
         self.history = History()
+        self.latestReservation = [:]
         self.sequence = 0
         self.trace = []
         self.log = []

@@ -7,10 +7,10 @@ private let s: Int64 = 1_000_000_000
 
 extension History {
     /// The sequence numbers of `thread`'s operations.
-    func intervals(of thread: Int) -> [(invoked: Int, responded: Int, decision: RateLimitDecision)] {
+    func intervals(of thread: Int) -> [(invoked: Int, responded: Int, result: OperationResult)] {
         self.entries.compactMap { entry in
-            if case .operation(let owner, _, let decision, let invoked, let responded) = entry, owner == thread {
-                return (invoked, responded, decision)
+            if case .operation(let owner, _, let result, let invoked, let responded) = entry, owner == thread {
+                return (invoked, responded, result)
             }
             return nil
         }
@@ -263,6 +263,75 @@ extension InterleavingScenario {
         )
     }
 
+    /// A reservation (under the atomic engine's writer lock, or a shard's lock) and a lock-free
+    /// acquisition race on one bucket; then the reservation is cancelled, which must fail exactly
+    /// when the acquisition changed the bucket in between.
+    static func reservationRacesAcquisition(_ engine: RateLimitEngine) -> Self {
+        InterleavingScenario(
+            name: "a reservation and its cancellation race an acquisition",
+            engine: engine,
+            policy: self.tutorial(.smooth),
+            maxKeys: 16,
+            start: 10 * s,
+            // Empty at 10 s: one token per 500 ms from then on.
+            setUp: [Operation(key: 1, cost: 10, at: 10 * s)],
+            callers: [
+                [
+                    Operation(key: 1, cost: 1, at: 10 * s, .reserve(maxWait: s)),
+                    Operation(key: 1, at: 10_200 * ms, .cancel),
+                ],
+                [Operation(key: 1, cost: 1, at: 11 * s)],
+            ],
+            tearDown: [
+                Operation(key: 1, cost: 0, at: 11 * s),
+                Operation(key: 1, cost: 1, at: 12 * s, .reserve(maxWait: 10 * s)),
+            ],
+            graceFree: true,
+            witness: { history, _ in
+                // The acquisition came between: the cancellation must have failed.
+                history.intervals(of: 0).contains { $0.result == .cancelled(false) }
+                    && history.intervals(of: 0).contains { $0.result == .cancelled(true) } == false
+            }
+        )
+    }
+
+    /// A reservation, then an eviction of its bucket by another caller, then its cancellation: the
+    /// cancellation must fail once the bucket it changed is gone, even when the key is back in the
+    /// very state the reservation left. B's second operation recreates it so: the eviction moved
+    /// the floor to 10.5 s, and 10 tokens reserved from there end at 15.5 s, as A's did.
+    static func reservationRacesEviction(_ engine: RateLimitEngine) -> Self {
+        InterleavingScenario(
+            name: "a reservation's bucket is evicted before it is cancelled",
+            engine: engine,
+            policy: self.tutorial(.smooth),
+            maxKeys: 1,
+            start: 10 * s,
+            setUp: [Operation(key: 1, cost: 10, at: 10 * s)],
+            callers: [
+                [
+                    Operation(key: 1, cost: 1, at: 10 * s, .reserve(maxWait: s)),
+                    Operation(key: 1, at: 10 * s, .cancel),
+                ],
+                [
+                    Operation(key: 2, cost: 1, at: 10 * s),
+                    Operation(key: 1, cost: 10, at: 10 * s, .reserve(maxWait: s)),
+                ],
+            ],
+            tearDown: [Operation(key: 1, cost: 0, at: 10 * s), Operation(key: 2, cost: 0, at: 10 * s)],
+            graceFree: true,
+            witness: { history, _ in
+                // The eviction fell after the reservation (which waits) and before its cancellation
+                // took effect.
+                let calls = history.intervals(of: 0)
+                guard calls.count == 2, case .reserved(let wait, _) = calls[0].result, wait > 0 else { return false }
+                return history.entries.contains { entry in
+                    guard case .event(let event, _, let at) = entry, isEvicted(1)(event) else { return false }
+                    return calls[0].responded < at && at < calls[1].responded
+                }
+            }
+        )
+    }
+
     /// Every scenario, on the engines it concerns: the lock-free engine everywhere, the locked
     /// engines where their one interleaving point (between the clock read and the lock) matters.
     static let all: [InterleavingScenario] = [
@@ -286,5 +355,10 @@ extension InterleavingScenario {
         .backwardShiftHidesKey(.atomic).throughHandles(),
         .growWhileReading(.atomic).throughHandles().markedHeavy(),
         .staleReaderMeetsDrop(.mutex, .smooth).throughHandles(),
+        .reservationRacesAcquisition(.atomic),
+        .reservationRacesAcquisition(.mutex),
+        .reservationRacesAcquisition(.sharded),
+        .reservationRacesEviction(.atomic).markedHeavy(),
+        .reservationRacesEviction(.mutex),
     ]
 }

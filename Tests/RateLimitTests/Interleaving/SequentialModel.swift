@@ -11,17 +11,36 @@
 /// to one window before the bucket would have been full; a rebase moves the epoch. Times are
 /// absolute and 128-bit, so the model has no epochs to shift. The token arithmetic itself is `BucketArithmetic`, checked separately against `ReferenceBucket` by the
 /// conformance suite: this model checks the concurrency, not the arithmetic.
+///
+/// Reservations follow the contract of ``ReservingRateLimiter``: a reservation applies
+/// `BucketArithmetic.reserve`; a cancellation restores the state before its thread's latest
+/// reservation exactly when the bucket is still in the state that reservation left, its time to
+/// act has not come, and its partition has neither evicted a bucket nor rebased since.
 struct SequentialModel: Hashable {
     struct Partition: Hashable {
         var epoch: Int64
         /// Absolute ticks; every absent key of the partition is full from here on.
         var floor: Int128
         var stored: [Int: Int128] = [:]
+        /// Buckets evicted while owing tokens.
+        var evictions = 0
+    }
+
+    /// A thread's latest reservation, in absolute ticks.
+    struct Reservation: Hashable {
+        var key: Int
+        var partition: Int
+        var before: Int128
+        var after: Int128
+        var ready: Int128
+        var epoch: Int64
+        var evictions: Int
     }
 
     let arithmetic: BucketArithmetic
     let partitionCount: Int
     var partitions: [Partition]
+    var reservations: [Int: Reservation] = [:]
 
     init(policy: BucketPolicy, epoch: Int64, partitions: Int) {
         self.arithmetic = policy.arithmetic
@@ -34,18 +53,47 @@ struct SequentialModel: Hashable {
         Int128(max(reading, self.partitions[partition].epoch)) * Int128(self.arithmetic.ticksPerNanosecond)
     }
 
-    /// The decision for `operation` on `key` (in `partition`), applied to the model.
-    mutating func decide(_ operation: Operation, partition: Int) -> RateLimitDecision {
+    /// The result of `thread`'s `operation` on its key (in `partition`), applied to the model.
+    mutating func apply(_ operation: Operation, thread: Int, partition: Int) -> OperationResult {
         let now = self.ticks(operation.reading, in: partition)
         let epochTicks = Int128(self.partitions[partition].epoch) * Int128(self.arithmetic.ticksPerNanosecond)
         let stored =
             self.partitions[partition].stored[operation.key] ?? max(self.partitions[partition].floor, epochTicks)
         let debt = max(0, stored - now)
-        let outcome = self.arithmetic.decide(debt: Int64(debt), cost: operation.cost)
-        if let newDebt = outcome.newDebt {
-            self.partitions[partition].stored[operation.key] = now + Int128(newDebt)
+        switch operation.kind {
+        case .acquire:
+            let outcome = self.arithmetic.decide(debt: Int64(debt), cost: operation.cost)
+            if let newDebt = outcome.newDebt {
+                self.partitions[partition].stored[operation.key] = now + Int128(newDebt)
+            }
+            return .decided(outcome.decision)
+        case .reserve(let maxWait):
+            switch self.arithmetic.reserve(debt: Int64(debt), cost: operation.cost, maxWaitNanoseconds: maxWait) {
+            case .reserved(let decision, let wait, let newDebt):
+                if let newDebt {
+                    self.partitions[partition].stored[operation.key] = now + Int128(newDebt)
+                }
+                self.reservations[thread] = Reservation(
+                    key: operation.key, partition: partition, before: stored,
+                    after: newDebt.map { now + Int128($0) } ?? stored,
+                    ready: now + Int128(wait) * Int128(self.arithmetic.ticksPerNanosecond),
+                    epoch: self.partitions[partition].epoch, evictions: self.partitions[partition].evictions)
+                return .reserved(waitNanoseconds: wait, decision)
+            case .tooLate(let wait):
+                return .refused(waitNanoseconds: wait)
+            case .exceedsCapacity(let decision):
+                return .exceedsCapacity(decision)
+            }
+        case .cancel:
+            guard let reservation = self.reservations.removeValue(forKey: thread) else { return .cancelled(false) }
+            let home = self.partitions[reservation.partition]
+            guard home.epoch == reservation.epoch, home.evictions == reservation.evictions,
+                home.stored[reservation.key] == reservation.after, reservation.after != reservation.before,
+                self.ticks(operation.reading, in: reservation.partition) < reservation.ready
+            else { return .cancelled(false) }
+            self.partitions[reservation.partition].stored[reservation.key] = reservation.before
+            return .cancelled(true)
         }
-        return outcome.decision
     }
 
     /// Applies a table event reported while `operation` ran; `false` when the contract forbids it.
@@ -59,6 +107,7 @@ struct SequentialModel: Hashable {
         case .evicted:
             guard let key, let stored = self.partitions[partition].stored[key] else { return false }
             self.partitions[partition].stored[key] = nil
+            self.partitions[partition].evictions += 1
             // Forgives at most one window, even with a stale reading.
             self.partitions[partition].floor = max(
                 self.partitions[partition].floor, now, stored - Int128(self.arithmetic.windowTicks))
@@ -117,8 +166,8 @@ struct LinearizabilityChecker {
 
     private func apply(_ entry: History.Entry, to model: inout SequentialModel) -> Bool {
         switch entry {
-        case .operation(_, let operation, let decision, _, _):
-            return model.decide(operation, partition: self.partitionOf(operation.key)) == decision
+        case .operation(let thread, let operation, let result, _, _):
+            return model.apply(operation, thread: thread, partition: self.partitionOf(operation.key)) == result
         case .event(let event, let operation, _):
             var key: Int?
             switch event {
