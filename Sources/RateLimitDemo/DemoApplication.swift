@@ -82,7 +82,8 @@ enum DemoApplication {
                     exemptPaths: Self.exemptPaths,
                     headers: configuration.headerStyle,
                     metricsFactory: Self.metricsFactory(registry),
-                    decisionTiming: configuration.decisionTiming
+                    decisionTiming: configuration.decisionTiming,
+                    enforcement: configuration.enforcement
                 )
             )
         }

@@ -11,6 +11,8 @@ struct DemoConfiguration: Sendable {
     /// The bucket policy; `nil` only with ``DemoEngine/none``.
     var policy: BucketPolicy?
     var headerStyle = RateLimitHeaderStyle.both
+    /// `--shadow`: decide and count, never answer 429.
+    var enforcement = RateLimitEnforcement.enforce
     /// Which decisions the decision timer records.
     var decisionTiming = DecisionTiming.automatic
     var trustedProxies = TrustedProxies.none
@@ -87,6 +89,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Rate-limit headers to send: legacy, ietf, both or none.")
     var headers = "both"
 
+    @Flag(
+        help: """
+            Shadow mode: decide and take tokens as usual, send the headers, log and count would-be denials \
+            (outcome shadow_denied), but never answer 429.
+            """
+    )
+    var shadow = false
+
     @Option(
         help: """
             Which decisions ratelimit_decision_duration_seconds times: automatic (every Redis decision, \
@@ -145,6 +155,7 @@ struct DemoCommand: ParsableCommand {
             throw Self.invalid("--headers", self.headers, allowed: "one of legacy, ietf, both, none")
         }
         configuration.headerStyle = style
+        configuration.enforcement = self.shadow ? .shadow : .enforce
 
         switch self.decisionTiming {
         case "automatic": configuration.decisionTiming = .automatic

@@ -5,7 +5,7 @@ import Metrics
 ///
 /// | Metric | Type | Dimensions |
 /// |---|---|---|
-/// | `ratelimit_requests_total` | Counter | `policy`, `outcome` = `allowed`, `denied`, `rejected` (no client key), `error` |
+/// | `ratelimit_requests_total` | Counter | `policy`, `outcome` = `allowed`, `denied`, `rejected` (no client key), `error`; in shadow mode `shadow_denied`, `shadow_rejected` |
 /// | `ratelimit_decision_duration_seconds` | Timer | `policy` |
 ///
 /// Exempt requests are not counted.
@@ -19,6 +19,9 @@ struct RateLimitMetrics: Sendable {
     let denied: Counter
     let rejected: Counter
     let errors: Counter
+    /// Would-be denials and rejections in ``RateLimitEnforcement/shadow``.
+    let shadowDenied: Counter
+    let shadowRejected: Counter
     let decisionDuration: Timer
 
     init(policyName: String, factory: any MetricsFactory) {
@@ -30,6 +33,8 @@ struct RateLimitMetrics: Sendable {
         self.denied = counter("denied")
         self.rejected = counter("rejected")
         self.errors = counter("error")
+        self.shadowDenied = counter("shadow_denied")
+        self.shadowRejected = counter("shadow_rejected")
         self.decisionDuration = Timer(label: Self.durationLabel, dimensions: [("policy", policyName)], factory: factory)
     }
 }
@@ -38,7 +43,8 @@ struct RateLimitMetrics: Sendable {
 /// configuring a backend (for example, histogram buckets for the decision timer).
 public enum RateLimitMetricLabels {
     /// `ratelimit_requests_total`: a counter with dimensions `policy` and `outcome` (`allowed`,
-    /// `denied`, `rejected`, `error`).
+    /// `denied`, `rejected`, `error`; in ``RateLimitEnforcement/shadow``, `shadow_denied` and
+    /// `shadow_rejected` instead of `denied` and `rejected`).
     public static let requests = RateLimitMetrics.requestsLabel
     /// `ratelimit_decision_duration_seconds`: a timer of the limiter's decision, with dimension
     /// `policy`; the decisions it times are a sample by default (see ``DecisionTiming``).

@@ -38,6 +38,8 @@ public import RateLimit
 /// - **No client key**: see ``UnidentifiedClientPolicy``.
 /// - **No decision**: `500` when the cost closure returns a negative cost (a bug, logged at
 ///   `error`); `503` when the limiter throws (for example, its shared store is unreachable).
+/// - **Shadow mode** (`enforcement: .shadow`): always the handler's response, with the headers;
+///   what would have been answered is counted and logged (see ``RateLimitEnforcement``).
 ///
 /// ## Header values
 /// For a decision `d` of a policy with capacity `c`:
@@ -88,6 +90,8 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     ///   - decisionTiming: Which decisions the decision timer records; see ``DecisionTiming``.
     ///   - cost: Tokens a request takes; 1 when `nil`. `0` checks without taking. A negative
     ///     result is a bug: the request is answered `500` and the error logged.
+    ///   - enforcement: ``RateLimitEnforcement/enforce`` (the default) answers `429`;
+    ///     ``RateLimitEnforcement/shadow`` only counts and logs what it would answer.
     /// - Throws: `RateLimitError.Code.invalidConfiguration` naming the value for an
     ///   invalid `name` or exempt path, or a policy too large for the IETF headers.
     public init(
@@ -101,7 +105,8 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         allowedLogLevel: Logger.Level? = nil,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         decisionTiming: DecisionTiming = .automatic,
-        cost: (@Sendable (Request, Context) -> Int)? = nil
+        cost: (@Sendable (Request, Context) -> Int)? = nil,
+        enforcement: RateLimitEnforcement = .enforce
     ) throws(RateLimitError) {
         guard RateLimitHeaders.isValidPolicyName(name) else {
             throw .invalidConfiguration(
@@ -130,9 +135,13 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             deniedLogLevel: deniedLogLevel,
             allowedLogLevel: allowedLogLevel,
             metrics: RateLimitMetrics(policyName: name, factory: metricsFactory),
-            timing: decisionTiming.resolved(synchronousLimiter: decider.isSynchronous)
+            timing: decisionTiming.resolved(synchronousLimiter: decider.isSynchronous),
+            enforcement: enforcement
         )
     }
+
+    /// Whether the middleware answers for its limit or only reports (see ``RateLimitEnforcement``).
+    public var enforcement: RateLimitEnforcement { self.settings.enforcement }
 
     /// Takes the request's cost from its client's bucket and calls `next` if the bucket held
     /// enough, or answers `429` (or `400`/`500`/`503`, see the type's documentation) without
@@ -152,14 +161,17 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         } else {
             switch settings.unidentifiedClients.action {
             case .sharedBucket: key = .unidentified
-            case .reject(let status): return settings.rejectUnidentified(status, context: context)
+            case .reject(let status):
+                let response = settings.rejectUnidentified(status, context: context)
+                return settings.isShadow ? try await next(request, context) : response
             }
         }
         let cost = settings.cost?(request, context) ?? 1
         // Checked here as well as by the engines, so that a limiter written elsewhere cannot
         // turn a bug in the cost closure into a refund of tokens.
         guard cost >= 0 else {
-            return settings.rejectInvalidCost(cost, context: context)
+            let response = settings.rejectInvalidCost(cost, context: context)
+            return settings.isShadow ? try await next(request, context) : response
         }
 
         let decision: RateLimitDecision
@@ -168,12 +180,16 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as CancellationError {
             throw error
         } catch {
-            return settings.answerLimiterFailure(error, context: context)
+            let response = settings.answerLimiterFailure(error, context: context)
+            return settings.isShadow ? try await next(request, context) : response
         }
-        guard decision.isAllowed else {
+        if decision.isAllowed {
+            settings.recordAllowed(decision, key: key, context: context)
+        } else if settings.isShadow {
+            settings.recordShadowDenial(decision, key: key, cost: cost, context: context)
+        } else {
             return settings.deny(decision, key: key, cost: cost, context: context)
         }
-        settings.recordAllowed(decision, key: key, context: context)
         var response: Response
         do {
             response = try await next(request, context)
@@ -203,6 +219,9 @@ extension RateLimitMiddleware {
         let metrics: RateLimitMetrics
         /// Resolved: never ``DecisionTiming/automatic``.
         let timing: DecisionTiming
+        let enforcement: RateLimitEnforcement
+        /// `enforcement == .shadow`, kept as a plain flag for the request path.
+        let isShadow: Bool
 
         init(
             name: String,
@@ -215,7 +234,8 @@ extension RateLimitMiddleware {
             deniedLogLevel: Logger.Level?,
             allowedLogLevel: Logger.Level?,
             metrics: RateLimitMetrics,
-            timing: DecisionTiming
+            timing: DecisionTiming,
+            enforcement: RateLimitEnforcement
         ) {
             self.name = name
             self.decider = decider
@@ -228,6 +248,8 @@ extension RateLimitMiddleware {
             self.allowedLogLevel = allowedLogLevel
             self.metrics = metrics
             self.timing = timing
+            self.enforcement = enforcement
+            self.isShadow = enforcement == .shadow
         }
 
         /// Takes `cost` tokens from `key`'s bucket, timing the decision when ``timing`` picks it.
@@ -250,12 +272,15 @@ extension RateLimitMiddleware {
             return decision
         }
 
+        /// The answer to a request without a client key; in shadow mode, only counted and logged
+        /// (the caller passes the request on).
         func rejectUnidentified(_ status: HTTPResponse.Status, context: Context) -> Response {
-            self.metrics.rejected.increment()
+            (self.isShadow ? self.metrics.shadowRejected : self.metrics.rejected).increment()
             if let level = self.deniedLogLevel {
                 context.logger.log(
                     level: level,
-                    "Rejected request: no client key",
+                    self.isShadow
+                        ? "Would reject request (shadow mode): no client key" : "Rejected request: no client key",
                     metadata: ["ratelimit.policy": "\(self.name)"]
                 )
             }
@@ -282,21 +307,34 @@ extension RateLimitMiddleware {
         func deny(_ decision: RateLimitDecision, key: ClientKey, cost: Int, context: Context) -> Response {
             self.metrics.denied.increment()
             let retryAfter = RateLimitHeaders.retryAfterSeconds(decision)
-            if let level = self.deniedLogLevel {
-                context.logger.log(
-                    level: level,
-                    "Rate limit exceeded",
-                    metadata: [
-                        "ratelimit.policy": "\(self.name)",
-                        "ratelimit.client": "\(key)",
-                        "ratelimit.cost": "\(cost)",
-                        "ratelimit.retry_after": "\(retryAfter.map(String.init) ?? "never")",
-                    ]
-                )
-            }
+            self.logDenial("Rate limit exceeded", retryAfter: retryAfter, key: key, cost: cost, context: context)
             var response = RateLimitResponses.tooManyRequests(retryAfterSeconds: retryAfter)
             self.headers.write(decision, to: &response.headers)
             return response
+        }
+
+        /// A denial in shadow mode: counted and logged; the caller passes the request on.
+        func recordShadowDenial(_ decision: RateLimitDecision, key: ClientKey, cost: Int, context: Context) {
+            self.metrics.shadowDenied.increment()
+            self.logDenial(
+                "Rate limit would be exceeded (shadow mode)", retryAfter: RateLimitHeaders.retryAfterSeconds(decision),
+                key: key, cost: cost, context: context)
+        }
+
+        private func logDenial(
+            _ message: Logger.Message, retryAfter: Int64?, key: ClientKey, cost: Int, context: Context
+        ) {
+            guard let level = self.deniedLogLevel else { return }
+            context.logger.log(
+                level: level,
+                message,
+                metadata: [
+                    "ratelimit.policy": "\(self.name)",
+                    "ratelimit.client": "\(key)",
+                    "ratelimit.cost": "\(cost)",
+                    "ratelimit.retry_after": "\(retryAfter.map(String.init) ?? "never")",
+                ]
+            )
         }
 
         func recordAllowed(_ decision: RateLimitDecision, key: ClientKey, context: Context) {

@@ -28,6 +28,8 @@ struct DemoConfigurationTests {
         #expect(configuration.trustedProxies == .none)
         #expect(configuration.logLevel == .info)
         #expect(configuration.decisionTiming == .automatic)
+        #expect(configuration.enforcement == .enforce)
+        #expect(try DemoConfiguration.parse(["--shadow"]).enforcement == .shadow)
     }
 
     @Test("Every flag is read")

@@ -74,6 +74,24 @@ struct DemoServerTests {
         }
     }
 
+    @Test("--shadow: the burst gives 15 × 200 with the headers, and 5 would-be denials counted")
+    func shadowBurst() async throws {
+        let registry = PrometheusCollectorRegistry()
+        try await Self.demo(["--shadow"], registry: registry).test(.live) { client async throws in
+            for request in 1...15 {
+                let response = try await client.execute(uri: "/data", method: .get)
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"data":"Some important information"}"#)
+                #expect(response.headers[.xRateLimitRemaining] == "\(max(0, 10 - request))")
+                #expect(response.headers[.retryAfter] == nil)
+            }
+            let exposition = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(exposition.contains(#"ratelimit_requests_total{policy="default",outcome="allowed"} 10"#))
+            #expect(exposition.contains(#"ratelimit_requests_total{policy="default",outcome="shadow_denied"} 5"#))
+            #expect(exposition.contains(#"ratelimit_requests_total{policy="default",outcome="denied"} 0"#))
+        }
+    }
+
     @Test("--engine none serves without limiting or headers")
     func noLimiter() async throws {
         try await Self.demo(["--engine", "none"]).test(.live) { client async throws in
