@@ -89,16 +89,14 @@ package enum CellRunner {
                 return self.measure(cell, limiter: limiter, keys: keys)
             case .floor:
                 return self.measureFloor(cell, clock: clock)
-            case .floorKeyed:
-                // `BenchmarkEngine.measures` keeps this row to the workloads of `Int` keys.
+            case .floorKeyed, .floorProbed:
+                // `BenchmarkEngine.measures` keeps these rows to the workloads of `Int` keys.
                 guard let keys = keys as? [Int] else {
-                    preconditionFailure("floor-keyed measures Int keys, not \(Key.self)")
+                    preconditionFailure("\(cell.engine) measures Int keys, not \(Key.self)")
                 }
-                let limiter = KeyedFloorLimiter(policy: policy, keys: keys.count, clock: clock)
-                return self.measure(cell, limiter: limiter, keys: keys)
-            case .floorProbed:
-                guard let keys = keys as? [Int] else {
-                    preconditionFailure("floor-probed measures Int keys, not \(Key.self)")
+                if cell.engine == .floorKeyed {
+                    let limiter = KeyedFloorLimiter(policy: policy, keys: keys.count, clock: clock)
+                    return self.measure(cell, limiter: limiter, keys: keys)
                 }
                 let limiter = ProbedFloorLimiter(policy: policy, keys: keys.count, clock: clock)
                 return self.measure(cell, limiter: limiter, keys: keys)

@@ -70,13 +70,13 @@ package final class ProbedFloorLimiter<Clock: RateLimitClock>: RateLimiter, @unc
         UnsafeMutableRawPointer(self.cells).deallocate()
     }
 
-    /// `key`'s home slot: the top 32 bits of its hash, masked, as the engines' tags are.
+    /// `key`'s home slot, as the engines find it: the tag of its hash, masked (``HashTag``).
     @inlinable
     @inline(__always)
     func home(_ key: Int) -> Int {
         var hasher = RateLimitKeyHasher(seed: self.seed)
         hasher.combine(UInt64(UInt(bitPattern: key)))
-        return Int(truncatingIfNeeded: UInt64(UInt(bitPattern: hasher.finalize())) >> 32) & self.mask
+        return HashTag.home(HashTag.tag(hasher.finalize()), mask: self.mask)
     }
 
     /// The longest walk of a probe, in slots past a key's home slot (for tests).

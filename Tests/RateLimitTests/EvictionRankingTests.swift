@@ -55,8 +55,9 @@ struct EvictionRankingTests {
     }
 
     static func filledTable(seed: UInt64, maxKeys: Int) -> BucketTable<Int> {
-        var random = SplitMix64(seed: seed)
-        let hashing = KeyHashing<Int>(seed: random.next())
+        let hashing = Self.hashing(seed: seed)
+        // The costs: a stream of their own, so that `hashing(seed:)` alone names the hash.
+        var random = SplitMix64(seed: ~seed)
         var table = BucketTable<Int>(maxKeys: maxKeys, epoch: 0)
         for key in 0..<Self.insertedKeys {
             let cost = Int.random(in: 1...10, using: &random)
@@ -68,8 +69,9 @@ struct EvictionRankingTests {
     }
 
     static func filledStore(seed: UInt64, maxKeys: Int) throws -> ConcurrentBucketStore<Int> {
-        var random = SplitMix64(seed: seed)
-        let hashing = KeyHashing<Int>(seed: random.next())
+        let hashing = Self.hashing(seed: seed)
+        // The costs: a stream of their own, so that `hashing(seed:)` alone names the hash.
+        var random = SplitMix64(seed: ~seed)
         let store = try ConcurrentBucketStore<Int>(arithmetic: Self.policy.arithmetic, maxKeys: maxKeys, epoch: 0)
         for key in 0..<Self.insertedKeys {
             let cost = Int.random(in: 1...10, using: &random)

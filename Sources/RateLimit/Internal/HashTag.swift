@@ -6,15 +6,15 @@
 ///   entries from the tag alone, without hashing keys again.
 /// - The **shard** (``ShardedRateLimiter``) comes from the low bits, independent of both.
 @usableFromInline
-enum HashTag {
+package enum HashTag {
     @inlinable
-    static func tag(_ hash: Int) -> UInt32 {
+    package static func tag(_ hash: Int) -> UInt32 {
         let tag = UInt32(truncatingIfNeeded: UInt64(bitPattern: Int64(hash)) >> 32)
         return tag == 0 ? 1 : tag
     }
 
     @inlinable
-    static func home(_ tag: UInt32, mask: Int) -> Int {
+    package static func home(_ tag: UInt32, mask: Int) -> Int {
         Int(tag) & mask
     }
 
