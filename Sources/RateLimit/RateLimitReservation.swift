@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Tokens taken now for a request that may act now or later: the answer to
 /// ``ReservingRateLimiter/reserve(_:cost:maxWait:)``.
 ///
@@ -21,6 +23,8 @@ public struct RateLimitReservation<Key: Hashable & Sendable>: Sendable {
     /// What the engine needs to cancel the reservation.
     public let ticket: Ticket
     let limiter: any ReservingRateLimiter<Key>
+    /// Shared by every copy: set while a cancellation is running or once one gave the tokens back.
+    let cancellationClaim = CancellationClaim()
 
     /// What an engine records to cancel a reservation. The built-in engines store the bucket's
     /// state before and after the reservation, its time to act in their own time base, and the
@@ -66,6 +70,24 @@ public struct RateLimitReservation<Key: Hashable & Sendable>: Sendable {
         self.limiter = limiter
     }
 
+    /// Runs an engine's cancellation of this reservation at most once successfully: `false`
+    /// without calling `cancel` when it already gave the tokens back (or another cancellation of
+    /// it is running). A later reservation can leave its bucket in the very state this one did, so
+    /// without the claim a second cancel would return that one's tokens. Engines call it around
+    /// their ``ReservingRateLimiter/cancel(_:)``.
+    public func claimCancellation(_ cancel: () -> Bool) -> Bool {
+        // Relaxed: the flag orders nothing else; the bucket's own lock or compare-and-swap orders
+        // the cancellation with every other decision.
+        guard !self.cancellationClaim.taken.exchange(true, ordering: .relaxed) else { return false }
+        let returned = cancel()
+        if !returned {
+            // Nothing went back: a later attempt may still succeed (once the later reservations
+            // that depended on these tokens are cancelled).
+            self.cancellationClaim.taken.store(false, ordering: .relaxed)
+        }
+        return returned
+    }
+
     /// How long the holder must wait before acting: `.zero` when served at once.
     public var delay: Duration {
         .nanoseconds(self.delayNanoseconds)
@@ -79,6 +101,12 @@ public struct RateLimitReservation<Key: Hashable & Sendable>: Sendable {
     public func cancel() -> Bool {
         self.limiter.cancel(self)
     }
+}
+
+/// Whether a reservation's cancellation is taken (see
+/// ``RateLimitReservation/claimCancellation(_:)``).
+final class CancellationClaim: Sendable {
+    let taken = Atomic<Bool>(false)
 }
 
 /// The answer to ``ReservingRateLimiter/schedule(_:cost:maxWait:)``: a reservation, or why none

@@ -45,7 +45,8 @@ public protocol ReservingRateLimiter<Key>: RateLimiter {
     ///
     /// Otherwise it returns nothing and changes nothing: later reservations keep their turns, so
     /// cancelling never lets a newer waiter overtake an older one. A cancelled reservation's
-    /// tokens count as never taken; one cancelled too late counts as used.
+    /// tokens count as never taken; one cancelled too late counts as used. A reservation gives its
+    /// tokens back once at most (``RateLimitReservation/claimCancellation(_:)``).
     ///
     /// - Returns: Whether the tokens went back.
     func cancel(_ reservation: RateLimitReservation<Key>) -> Bool
@@ -70,7 +71,7 @@ extension ReservingRateLimiter {
     /// Waits for `cost` tokens of `key`'s bucket, then returns the decision as of that moment.
     ///
     /// Reserves at once, then sleeps on the engine's clock until the reservation's turn: waiters on
-    /// one key are served in the order they called.
+    /// one key are served in the order they reserved (waiters sharing a turn wake together).
     ///
     /// - Parameters:
     ///   - key: The client.

@@ -14,10 +14,12 @@ extension AtomicRateLimiter: ReservingRateLimiter {
 
     /// - Precondition: this engine made `reservation`.
     public func cancel(_ reservation: RateLimitReservation<Key>) -> Bool {
-        let (cancellation, generation) = reservation.cancellation(by: self)
-        return self.store.cancel(
-            reservation.key, hash: self.hashing.hash(reservation.key), cancellation: cancellation,
-            generation: generation, now: self.clock.now())
+        reservation.claimCancellation {
+            let (cancellation, generation) = reservation.cancellation(by: self)
+            return self.store.cancel(
+                reservation.key, hash: self.hashing.hash(reservation.key), cancellation: cancellation,
+                generation: generation, now: self.clock.now())
+        }
     }
 
     /// Sleeps on the engine's clock.

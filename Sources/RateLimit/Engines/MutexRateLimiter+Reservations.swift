@@ -10,10 +10,12 @@ extension MutexRateLimiter: ReservingRateLimiter {
 
     /// - Precondition: this engine made `reservation`.
     public func cancel(_ reservation: RateLimitReservation<Key>) -> Bool {
-        let (cancellation, generation) = reservation.cancellation(by: self)
-        return self.tables.cancel(
-            reservation.key, hash: self.hashing.hash(reservation.key), shard: 0, cancellation: cancellation,
-            generation: generation, now: self.clock.now(), arithmetic: self.arithmetic)
+        reservation.claimCancellation {
+            let (cancellation, generation) = reservation.cancellation(by: self)
+            return self.tables.cancel(
+                reservation.key, hash: self.hashing.hash(reservation.key), shard: 0, cancellation: cancellation,
+                generation: generation, now: self.clock.now(), arithmetic: self.arithmetic)
+        }
     }
 
     /// Sleeps on the engine's clock.

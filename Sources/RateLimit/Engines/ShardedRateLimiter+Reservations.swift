@@ -11,11 +11,13 @@ extension ShardedRateLimiter: ReservingRateLimiter {
 
     /// - Precondition: this engine made `reservation`.
     public func cancel(_ reservation: RateLimitReservation<Key>) -> Bool {
-        let (cancellation, generation) = reservation.cancellation(by: self)
-        let hash = self.hashing.hash(reservation.key)
-        return self.tables.cancel(
-            reservation.key, hash: hash, shard: hash & self.shardMask, cancellation: cancellation,
-            generation: generation, now: self.clock.now(), arithmetic: self.arithmetic)
+        reservation.claimCancellation {
+            let (cancellation, generation) = reservation.cancellation(by: self)
+            let hash = self.hashing.hash(reservation.key)
+            return self.tables.cancel(
+                reservation.key, hash: hash, shard: hash & self.shardMask, cancellation: cancellation,
+                generation: generation, now: self.clock.now(), arithmetic: self.arithmetic)
+        }
     }
 
     /// Sleeps on the engine's clock.

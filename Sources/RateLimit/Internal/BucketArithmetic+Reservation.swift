@@ -43,7 +43,7 @@ extension BucketArithmetic {
         }
         let wait = now.decision.retryAfterNanoseconds
         guard wait <= maxWaitNanoseconds else { return .tooLate(waitNanoseconds: wait) }
-        // The debt is below 2⁶¹ + 2⁶¹ ticks and the wait is at most what it takes to pay it, so
+        // The debt is below 2⁶² + 2⁶¹ ticks (a stale reading included) and the wait is at most what it takes to pay it, so
         // neither product nor difference overflows.
         let waitTicks = wait &* self.ticksPerNanosecond
         let later = self.decide(debt: max(0, debt &- waitTicks), cost: cost)

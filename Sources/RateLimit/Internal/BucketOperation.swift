@@ -9,9 +9,9 @@
 package protocol BucketOperation {
     associatedtype Result
 
-    /// Whether a result may create the bucket of an absent key (an absent key is decided as a
-    /// bucket whose stored state is the table's drop floor).
-    static var createsBuckets: Bool { get }
+    /// The result for an absent key, left absent; `nil` for operations that decide an absent key
+    /// as a bucket whose stored state is the table's drop floor (creating it if they take tokens).
+    var absentKeyResult: Result? { get }
 
     /// What the caller is told, and the bucket's new stored state (`nil`: leave it as it is).
     ///
@@ -33,7 +33,7 @@ package struct Acquisition: BucketOperation {
     }
 
     @inlinable
-    package static var createsBuckets: Bool { true }
+    package var absentKeyResult: RateLimitDecision? { nil }
 
     @inlinable
     @inline(__always)
@@ -81,7 +81,7 @@ package struct Reservation: BucketOperation {
     }
 
     @inlinable
-    package static var createsBuckets: Bool { true }
+    package var absentKeyResult: Step? { nil }
 
     @inlinable
     package func apply(stored: Int64, nowTicks: Int64, arithmetic: BucketArithmetic) -> (
@@ -114,8 +114,10 @@ package struct Cancellation: BucketOperation {
         self.readyTicks = readyTicks
     }
 
+    /// An absent bucket is not the one the reservation changed (it was dropped or evicted):
+    /// nothing to give back, even when the floor happens to equal the reservation's state.
     @inlinable
-    package static var createsBuckets: Bool { false }
+    package var absentKeyResult: Bool? { false }
 
     @inlinable
     package func apply(stored: Int64, nowTicks: Int64, arithmetic: BucketArithmetic) -> (

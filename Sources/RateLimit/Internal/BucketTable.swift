@@ -207,8 +207,9 @@ package struct BucketTable<Key: Hashable>: ~Copyable {
         // Absent means full at the floor: full for any reading since the last drop, never full
         // earlier than a dropped bucket was. Only an operation that takes tokens creates a bucket:
         // peeks and requests above the capacity leave the table as it is.
+        if let result = operation.absentKeyResult { return result }
         let (result, newStored) = operation.apply(stored: self.floor, nowTicks: nowTicks, arithmetic: arithmetic)
-        if Operation.createsBuckets, let newStored {
+        if let newStored {
             self.insert(Element(key: key, stored: newStored), tag: tag, nowTicks: nowTicks, arithmetic: arithmetic)
         }
         return result

@@ -87,8 +87,9 @@ extension ConcurrentBucketStore {
         }
         // Absent: a bucket that was full at the floor, so that a reading older than a drop
         // cannot recreate the bucket earlier than it was dropped.
+        if let result = operation.absentKeyResult { return result }
         let (result, newStored) = operation.apply(stored: writer.floor, nowTicks: nowTicks, arithmetic: self.arithmetic)
-        if Operation.createsBuckets, let newStored {
+        if let newStored {
             self.insert(key, tag: tag, state: newStored, nowTicks: nowTicks, writer: &writer)
         }
         return result

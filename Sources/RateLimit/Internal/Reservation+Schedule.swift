@@ -19,6 +19,10 @@ extension Reservation.Step {
             // The step's reading in ticks is exact nanoseconds since the epoch times M (a reading
             // older than the epoch counts as the epoch): its time to act is that plus the wait.
             let decidedAt = generation.epoch &+ self.nowTicks / arithmetic.ticksPerNanosecond
+            // Saturating: a clock whose readings are near Int64.max must not wrap the deadline
+            // into the past (the waiter would act at once).
+            let (sum, overflow) = decidedAt.addingReportingOverflow(wait)
+            let readyAt = overflow ? Int64.max : sum
             let ticket = RateLimitReservation<Key>.Ticket(
                 before: self.before,
                 after: self.after,
@@ -29,7 +33,7 @@ extension Reservation.Step {
             return .reserved(
                 RateLimitReservation(
                     key: key, cost: cost, decision: decision, delayNanoseconds: wait,
-                    readyAtNanoseconds: decidedAt &+ wait, ticket: ticket, limiter: limiter))
+                    readyAtNanoseconds: readyAt, ticket: ticket, limiter: limiter))
         }
     }
 }

@@ -82,6 +82,9 @@ extension RateLimiterConformance {
             try context.expect(
                 again.delayNanoseconds == second,
                 "\(mode): after two cancellations a delay of 1 s expected; got \(again.delay)")
+            // `again` left the bucket in the very state `first` did; `first`, cancelled once, must
+            // not give back `again`'s tokens.
+            try context.expect(!first.cancel(), "\(mode): a reservation cancelled twice gave back a later one's tokens")
             // Its time to act comes: the tokens are in use, and stay taken.
             try context.advance(clock, second)
             try context.expect(!again.cancel(), "\(mode): a reservation whose time had come gave its tokens back")
