@@ -27,7 +27,10 @@ struct WaitTests {
         let clock = ManualClock()
         let limiter = try Self.limiter(engine, clock: clock)
         let (served, continuation) = AsyncStream.makeStream(of: Served.self)
-        // Each waiter reserves before the next starts, so reservation order is waiter order.
+        var iterator = served.makeAsyncIterator()
+        // Each waiter reserves before the next task is even created, so reservation order is
+        // waiter order: the first is served at once (its result arrives before the second
+        // starts); each later one is asleep on the clock before the next starts.
         var tasks: [Task<Void, any Error>] = []
         for waiter in 0..<50 {
             let sleepers = clock.sleeperCount
@@ -37,14 +40,13 @@ struct WaitTests {
                     continuation.yield(
                         Served(waiter: waiter, clockReading: clock.monotonicNanoseconds(), decision: decision))
                 })
-            // The first is served at once; each later one is asleep before the next reserves.
-            if waiter > 0 {
+            if waiter == 0 {
+                let first = try #require(await iterator.next())
+                #expect(first.waiter == 0 && first.clockReading == 0 && first.decision.isAllowed)
+            } else {
                 while clock.sleeperCount == sleepers { await Task.yield() }
             }
         }
-        var iterator = served.makeAsyncIterator()
-        let first = try #require(await iterator.next())
-        #expect(first.waiter == 0 && first.clockReading == 0 && first.decision.isAllowed)
         for turn in 1..<50 {
             try clock.advance(by: .milliseconds(100))
             // Exactly the waiter whose turn it is wakes: every other one's time is still ahead.
